@@ -1,0 +1,42 @@
+"""Every project-wide constant lives here: label values, default sizes, tolerances."""
+
+from __future__ import annotations
+
+# Label convention everywhere (ACDC's): 0 background, 1 RV cavity, 2 LV myocardium, 3 LV cavity.
+LABEL_BACKGROUND = 0
+LABEL_RV = 1
+LABEL_MYOCARDIUM = 2
+LABEL_LV = 3
+LABEL_VALUES = (LABEL_BACKGROUND, LABEL_RV, LABEL_MYOCARDIUM, LABEL_LV)
+
+# Preprocessing of the paper (Gheorghita et al. 2022).
+TARGET_PIXEL_MM = 1.0
+CROP_SIZE_PX = 150
+QUANTILE_LOW_PCT = 3.0
+QUANTILE_HIGH_PCT = 97.0
+
+# Image-only heart localisation for the crop (pixels at TARGET_PIXEL_MM): smoothing of the ED-ES
+# difference map and width of the prior around the image centre. Chosen on ACDC training
+# (docs/preprocessing.md): 30-60 px all keep >= 99 of 100 LVs whole, the image centre 96.
+MOTION_SMOOTH_PX = 8.0
+HEART_PRIOR_SIGMA_PX = 50.0
+DEFAULT_CROP_CENTRE = "motion"
+
+# Ejection fraction range of the synthetic cohort (%).
+EF_MIN_PCT = 10.0
+EF_MAX_PCT = 80.0
+
+# Geometry tolerances for DICOM stacks.
+PARALLEL_TOL = 1e-3  # 1 - |cos(angle)| between slice normals beyond which slices are not parallel
+SAME_POSITION_TOL_MM = 0.5  # slices closer than this along the normal share one location
+SPACING_REL_TOL = 0.25  # relative spread of gaps between slice positions tolerated in one stack
+
+# Anatomical direction from heart base to apex in DICOM patient coordinates (LPS): the apex points
+# to the patient's left, anterior and inferior. Used to order slices base -> apex.
+APEX_DIRECTION_LPS = (1.0, -1.0, -1.0)
+
+# Studies with more subjects than this get a progress bar.
+PROGRESS_MIN_SUBJECTS = 3
+
+# CSV column names of the CLI outputs.
+VOLUME_COLUMNS = ("subject", "EDV_ml", "ESV_ml", "EF_pct")

@@ -1,0 +1,126 @@
+"""Manifest CSV: one row per subject, so that any dataset can be brought in.
+
+Columns (header required; optional columns may be missing or empty):
+- ``subject``: the id;
+- ``image_path`` (4D NIfTI, DICOM folder or ACDC patient folder) or ``image_dir`` (DICOM folder),
+  or ``ed_image_path`` + ``es_image_path`` (one 3D NIfTI per phase);
+- ``ED``, ``ES``: frame numbers counted from 1 (as in ACDC's Info.cfg), or ``ed_phase``,
+  ``es_phase`` counted from 0 (as in reference_volumes.csv);
+- ``ed_label_path``, ``es_label_path``: 3D NIfTI label maps of those phases;
+- ``EDV_ml``, ``ESV_ml``: reference volumes, for datasets with volume labels and no masks.
+Relative paths are taken from the manifest's folder.
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+
+from cardio_monai.io.errors import InputError
+from cardio_monai.io.nifti import load_frame, load_label
+from cardio_monai.io.record import StudyRecord
+
+IMAGE_COLUMNS = ("image_path", "image_dir")
+
+
+def read_manifest_rows(path: str | Path) -> list[dict[str, str]]:
+    """Rows of a manifest, validated for a subject column and an image or volume source."""
+    path = Path(path)
+    if not path.is_file():
+        raise InputError(path, "manifest not found")
+    with open(path, newline="") as fh:
+        reader = csv.DictReader(fh)
+        fields = [f.strip() for f in (reader.fieldnames or [])]
+        if "subject" not in fields:
+            raise InputError(path, "manifest needs a 'subject' column (plain comma-separated with a header)")
+        rows = [{(k or "").strip(): (v or "").strip() for k, v in row.items()} for row in reader]
+    rows = [r for r in rows if r.get("subject")]
+    if not rows:
+        raise InputError(path, "manifest lists no subjects")
+    seen: set[str] = set()
+    for n, row in enumerate(rows, 2):
+        if row["subject"] in seen:
+            raise InputError(path, f"line {n}: subject {row['subject']!r} listed twice")
+        seen.add(row["subject"])
+    return rows
+
+
+def _resolve(manifest: Path, value: str, n: int, column: str) -> Path:
+    p = Path(value).expanduser()
+    p = p if p.is_absolute() else manifest.parent / p
+    if not p.exists():
+        raise InputError(manifest, f"line {n}: {column} {value!r} does not exist")
+    return p
+
+
+def _number(manifest: Path, row: dict[str, str], column: str, n: int, kind: Callable = float):
+    value = row.get(column, "")
+    if value == "":
+        return None
+    try:
+        out = kind(float(value)) if kind is int else kind(value)
+        if isinstance(out, float) and not math.isfinite(out):
+            raise ValueError
+    except ValueError:
+        raise InputError(manifest, f"line {n}: {column} {value!r} is not a number") from None
+    return out
+
+
+def read_manifest_row(manifest: str | Path, row: dict[str, str], n: int, with_labels: bool = True) -> StudyRecord:
+    """One manifest row (line ``n`` of the file) -> record."""
+    from cardio_monai.io.discover import read_study  # a row's image may be any study form
+
+    manifest = Path(manifest)
+    subject = row["subject"]
+    image_col = next((c for c in IMAGE_COLUMNS if row.get(c)), None)
+    if image_col:
+        record = read_study(_resolve(manifest, row[image_col], n, image_col), with_labels=with_labels)
+        record.subject = subject
+    elif row.get("ed_image_path") and row.get("es_image_path"):
+        ed_img, affine, zooms = load_frame(_resolve(manifest, row["ed_image_path"], n, "ed_image_path"))
+        es_path = _resolve(manifest, row["es_image_path"], n, "es_image_path")
+        es_img, _, _ = load_frame(es_path)
+        if es_img.shape != ed_img.shape:
+            raise InputError(es_path, f"shape {es_img.shape} differs from the ED image {ed_img.shape}")
+        record = StudyRecord(
+            subject=subject,
+            frames=np.stack([ed_img, es_img]),
+            affine=affine,
+            pixel_spacing=(zooms[0], zooms[1]),
+            slice_spacing=zooms[2],
+            ed=0,
+            es=1,
+            source=str(manifest),
+            meta={"space": "RAS"},
+        )
+    else:
+        raise InputError(manifest, f"line {n}: subject {subject!r} has no image_path, image_dir or ed/es_image_path")
+
+    ed = _number(manifest, row, "ED", n, int)
+    es = _number(manifest, row, "ES", n, int)
+    ed = ed - 1 if ed is not None else _number(manifest, row, "ed_phase", n, int)
+    es = es - 1 if es is not None else _number(manifest, row, "es_phase", n, int)
+    if row.get("ed_image_path"):
+        ed, es = 0, 1
+    for name, phase in (("ED", ed), ("ES", es)):
+        if phase is not None and not 0 <= phase < record.n_phases:
+            raise InputError(manifest, f"line {n}: {name} frame {phase + 1} does not exist ({record.n_phases} phases)")
+    if ed is not None:
+        record.ed = ed
+    if es is not None:
+        record.es = es
+    if with_labels:
+        for column, phase in (("ed_label_path", record.ed), ("es_label_path", record.es)):
+            if row.get(column):
+                if phase is None:
+                    raise InputError(manifest, f"line {n}: {column} given without its ED/ES frame")
+                path = _resolve(manifest, row[column], n, column)
+                record.labels[phase] = load_label(path, shape=record.frames.shape[1:])
+        record.edv_ml = _number(manifest, row, "EDV_ml", n)
+        record.esv_ml = _number(manifest, row, "ESV_ml", n)
+    record.source = str(manifest)
+    return record

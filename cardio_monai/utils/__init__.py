@@ -1,0 +1,6 @@
+"""Small shared helpers: atomic file output and progress bars."""
+
+from cardio_monai.utils.files import atomic_path, write_csv
+from cardio_monai.utils.progress import progress
+
+__all__ = ["atomic_path", "progress", "write_csv"]

@@ -1,0 +1,49 @@
+"""Atomic output: write to a temporary file beside the target, rename when complete, so that a
+failed or interrupted run never leaves a partial output file."""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import os
+import tempfile
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from pathlib import Path
+
+
+@contextlib.contextmanager
+def atomic_path(target: str | os.PathLike) -> Iterator[Path]:
+    """Yield a temporary path in the target's folder; on success it is renamed onto ``target``,
+    on error removed. The target's folder is created if needed."""
+    target = Path(target)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=target.parent)
+    os.close(fd)
+    tmp_path = Path(tmp)
+    try:
+        yield tmp_path
+        os.replace(tmp_path, target)
+    finally:
+        if tmp_path.exists():
+            tmp_path.unlink()
+
+
+def write_csv(
+    path: str | os.PathLike, rows: Iterable[Mapping], columns: Sequence[str], float_format: str = "{:.2f}"
+) -> Path:
+    """Write rows (dicts) as a plain comma-separated CSV with a header, atomically."""
+    path = Path(path)
+    with atomic_path(path) as tmp, open(tmp, "w", newline="") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(columns)
+        for row in rows:
+            writer.writerow([_fmt(row.get(c, ""), float_format) for c in columns])
+    return path
+
+
+def _fmt(value, float_format: str) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float):
+        return "" if value != value else float_format.format(value)
+    return str(value)
