@@ -70,6 +70,15 @@ def _number(manifest: Path, row: dict[str, str], column: str, n: int, kind: Call
     return out
 
 
+def _held_frames(record: StudyRecord) -> dict[int, int] | None:
+    """{0-based frame number: phase index} for an ACDC record that holds only its ED and ES frames
+    (no 4D cine: T = 2), else None (phase index = frame number - 1)."""
+    ed_frame, es_frame = record.meta.get("ed_frame"), record.meta.get("es_frame")
+    if ed_frame is None or es_frame is None or record.n_phases != 2 or (record.ed, record.es) != (0, 1):
+        return None
+    return {int(ed_frame) - 1: 0, int(es_frame) - 1: 1}
+
+
 def read_manifest_row(manifest: str | Path, row: dict[str, str], n: int, with_labels: bool = True) -> StudyRecord:
     """One manifest row (line ``n`` of the file) -> record."""
     from cardio_monai.io.discover import read_study  # a row's image may be any study form
@@ -106,6 +115,17 @@ def read_manifest_row(manifest: str | Path, row: dict[str, str], n: int, with_la
     es = es - 1 if es is not None else _number(manifest, row, "es_phase", n, int)
     if row.get("ed_image_path"):
         ed, es = 0, 1
+    held = _held_frames(record)
+    if held is not None:  # an ACDC folder holding only its ED and ES frames: map frame -> phase
+        for name, phase in (("ED", ed), ("ES", es)):
+            if phase is not None and phase not in held:
+                frames = sorted(f + 1 for f in held)
+                raise InputError(
+                    manifest,
+                    f"line {n}: {name} frame {phase + 1} does not exist ({record.source} holds frames {frames})",
+                )
+        ed = held[ed] if ed is not None else None
+        es = held[es] if es is not None else None
     for name, phase in (("ED", ed), ("ES", es)):
         if phase is not None and not 0 <= phase < record.n_phases:
             raise InputError(manifest, f"line {n}: {name} frame {phase + 1} does not exist ({record.n_phases} phases)")

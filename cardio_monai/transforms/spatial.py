@@ -94,7 +94,7 @@ class CropOrPadCentred(Transform):
         if centre is None:
             centre = ((h - 1) / 2.0, (w - 1) / 2.0)
         out = np.full((*img.shape[:-2], self.size, self.size), self.pad_value, dtype=img.dtype)
-        starts = [round(float(c) - (self.size - 1) / 2.0) for c in centre]
+        starts = [int(np.floor(float(c) - (self.size - 1) / 2.0 + 0.5)) for c in centre]
         src, dst = [], []
         for start, n in zip(starts, (h, w)):
             lo, hi = max(start, 0), min(start + self.size, n)

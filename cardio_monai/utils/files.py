@@ -13,11 +13,13 @@ from pathlib import Path
 
 @contextlib.contextmanager
 def atomic_path(target: str | os.PathLike) -> Iterator[Path]:
-    """Yield a temporary path in the target's folder; on success it is renamed onto ``target``,
+    """Yield a temporary path (``.part-*-<name>``) in the target's folder; on success it is renamed onto ``target``,
     on error removed. The target's folder is created if needed."""
     target = Path(target)
     target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=target.parent)
+    # the temporary name ends with the target's own name, so writers that pick a format from the
+    # extension (nibabel: .nii.gz) behave as for the target
+    fd, tmp = tempfile.mkstemp(prefix=".part-", suffix=f"-{target.name}", dir=target.parent)
     os.close(fd)
     tmp_path = Path(tmp)
     try:
