@@ -80,38 +80,39 @@ def _read_frame(path: Path) -> _Frame:
         ds = pydicom.dcmread(path)
     except (InvalidDicomError, OSError, EOFError, ValueError) as exc:
         raise InputError(path, f"not a readable DICOM file ({type(exc).__name__})") from None
+    geometry = {}
     for tag in ("PixelSpacing", "ImagePositionPatient", "ImageOrientationPatient"):
-        if tag not in ds or ds.get(tag) is None or len(ds.get(tag)) == 0:
+        value = ds.get(tag)
+        if not value:
             raise InputError(path, f"no {tag}; cannot measure volumes")
+        geometry[tag] = value
     try:
         pixels = ds.pixel_array
     except Exception as exc:  # pydicom raises many types for truncated or compressed data
         raise InputError(path, f"pixel data cannot be decoded ({type(exc).__name__}: {exc})") from None
     if pixels.ndim != 2:
         raise InputError(path, f"expected one 2D image per file, got pixel data of shape {pixels.shape}")
-    orient = np.asarray(ds.ImageOrientationPatient, dtype=np.float64)
+    orient = np.array(geometry["ImageOrientationPatient"], dtype=np.float64)
     row_cos, col_cos = orient[:3], orient[3:]
     normal = np.cross(row_cos, col_cos)
-    norm = np.linalg.norm(normal)
+    norm = float(np.sqrt(normal @ normal))
     if norm < 1e-6:
         raise InputError(path, "degenerate ImageOrientationPatient")
-    slope = float(ds.get("RescaleSlope", 1) or 1)
-    intercept = float(ds.get("RescaleIntercept", 0) or 0)
-    pixels = pixels.astype(np.float32)
-    if slope != 1 or intercept != 0:
-        pixels = pixels * slope + intercept
-    trig = ds.get("TriggerTime")
+    slope, intercept, trig = ds.get("RescaleSlope"), ds.get("RescaleIntercept"), ds.get("TriggerTime")
+    if (slope not in (None, "", 1)) or (intercept not in (None, "", 0)):  # raw pixels otherwise: cast once at the end
+        pixels = pixels.astype(np.float32) * float(slope or 1) + float(intercept or 0)
+    spacing = geometry["PixelSpacing"]
     return _Frame(
         path=path,
         pixels=pixels,
         normal=normal / norm,
-        position=np.asarray(ds.ImagePositionPatient, dtype=np.float64),
+        position=np.array(geometry["ImagePositionPatient"], dtype=np.float64),
         row_cos=row_cos,
         col_cos=col_cos,
-        pixel_spacing=(float(ds.PixelSpacing[0]), float(ds.PixelSpacing[1])),
+        pixel_spacing=(float(spacing[0]), float(spacing[1])),
         trigger_time=float(trig) if trig not in (None, "") else np.nan,
-        instance=int(ds.get("InstanceNumber", 0) or 0),
-        series=int(ds.get("SeriesNumber", 0) or 0),
+        instance=int(ds.get("InstanceNumber") or 0),
+        series=int(ds.get("SeriesNumber") or 0),
     )
 
 
@@ -156,7 +157,14 @@ def read_dicom_cine(folder: str | Path, subject: str | None = None) -> tuple[Stu
     files = dicom_files(folder)
     if not files:
         raise InputError(folder, "no DICOM files found")
-    frames = [_read_frame(p) for p in files]
+    # pydicom's value validation (it warns about malformed UIDs, which do not matter here) costs
+    # ~20 % of a read: switch it off for this reader only
+    previous = pydicom.config.settings.reading_validation_mode
+    pydicom.config.settings.reading_validation_mode = pydicom.config.IGNORE
+    try:
+        frames = [_read_frame(p) for p in files]
+    finally:
+        pydicom.config.settings.reading_validation_mode = previous
 
     normal = frames[0].normal
     for f in frames[1:]:
@@ -189,7 +197,10 @@ def read_dicom_cine(folder: str | Path, subject: str | None = None) -> tuple[Stu
     if slice_spacing <= 0 or np.any(np.abs(gaps - slice_spacing) > SPACING_REL_TOL * slice_spacing):
         raise InputError(folder, f"uneven slice positions along the normal (gaps {np.round(gaps, 2).tolist()} mm)")
 
-    pixels = np.stack([np.stack([f.pixels for f in g]) for g in groups], axis=1)  # (T, Z, H, W)
+    pixels = np.empty((n_phases, len(groups), *shape), dtype=np.float32)  # (T, Z, H, W)
+    for z, g in enumerate(groups):
+        for t, f in enumerate(g):
+            pixels[t, z] = f.pixels
     first = groups[0][0]
     row_mm, col_mm = first.pixel_spacing
     affine = np.eye(4)
@@ -201,7 +212,7 @@ def read_dicom_cine(folder: str | Path, subject: str | None = None) -> tuple[Stu
     index = {f.path: (t, z) for z, g in enumerate(groups) for t, f in enumerate(g)}
     record = StudyRecord(
         subject=subject or folder.name,
-        frames=pixels.astype(np.float32, copy=False),
+        frames=pixels,
         affine=affine,
         pixel_spacing=(row_mm, col_mm),
         slice_spacing=slice_spacing,

@@ -14,16 +14,27 @@ from cardio_monai.constants import QUANTILE_HIGH_PCT, QUANTILE_LOW_PCT
 
 class QuantileNormalise(Transform):
     """Map the ``lower``/``upper`` percentiles of the whole array (all channels together, so ED and
-    ES keep their relative brightness) to 0 and 1 and clip. Any shape; returns the input's type."""
+    ES keep their relative brightness) to 0 and 1 and clip. Any shape; returns the input's type.
+
+    Same result as MONAI's ``ScaleIntensityRangePercentiles(lower, upper, 0, 1, clip=True)`` (a
+    test checks it) but numpy arrays take ``np.percentile`` (selection, not a full sort): 0.013 s
+    against 0.20 s on a (2, 17, 150, 150) study, the difference between meeting the 0.2 s
+    preprocessing budget and not. Tensors go through MONAI's transform (GPU-capable).
+    """
 
     def __init__(self, lower: float = QUANTILE_LOW_PCT, upper: float = QUANTILE_HIGH_PCT):
+        self.lower, self.upper = float(lower), float(upper)
         self.scale = ScaleIntensityRangePercentiles(lower=lower, upper=upper, b_min=0.0, b_max=1.0, clip=True)
 
     def __call__(self, img: np.ndarray | torch.Tensor) -> np.ndarray | torch.Tensor:
-        out = self.scale(img)
-        if isinstance(img, np.ndarray):
-            return np.asarray(out, dtype=np.float32)
-        return out.float()
+        if isinstance(img, torch.Tensor):
+            return self.scale(img).float()
+        x = np.asarray(img, dtype=np.float32)
+        lo, hi = np.percentile(x, (self.lower, self.upper))
+        if hi <= lo:  # constant image: nothing to scale, as MONAI does
+            return np.clip(x - lo, 0.0, 1.0)
+        out = (x - np.float32(lo)) * np.float32(1.0 / (hi - lo))
+        return np.clip(out, 0.0, 1.0, out=out)
 
 
 class QuantileNormalised(MapTransform):

@@ -117,3 +117,12 @@ def test_acdc_lv_inside_crop_for_every_subject(acdc_dir):
         if inside < (d["label"] == LABEL_LV).sum():
             cut.append(study.subject)
     assert cut == []
+
+
+def test_quantile_normalise_equals_monai_percentile_transform():
+    from monai.transforms import ScaleIntensityRangePercentiles
+
+    x = np.random.default_rng(1).gamma(2.0, 100.0, size=(2, 5, 40, 40)).astype(np.float32)
+    ours = QuantileNormalise()(x)
+    ref = np.asarray(ScaleIntensityRangePercentiles(3, 97, 0.0, 1.0, clip=True)(x))
+    np.testing.assert_allclose(ours, ref, atol=1e-5)

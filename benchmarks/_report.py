@@ -1,0 +1,96 @@
+"""Shared helpers of the benchmark scripts: timing, a markdown table, and rewriting one script's
+section of ``docs/benchmarks.md`` between ``<!-- NAME:start -->`` and ``<!-- NAME:end -->``."""
+
+from __future__ import annotations
+
+import datetime as _dt
+import platform
+import statistics
+import sys
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+DOC = REPO / "docs" / "benchmarks.md"
+
+HEADER = """# Benchmarks
+
+Machine: 2 CPU cores (the budgets below assume 2 cores; `torch.set_num_threads(2)`).
+Data: the real studies in `../shared/data` (read in place, never copied).
+
+What each benchmark measures:
+
+- `bench_read_dicom`: wall time to read the Sunnybrook study `SCD0000101` (240 DICOM files) into a
+  study record with `cardio_monai.io.read_dicom_cine`, against a bare
+  `[pydicom.dcmread(f).pixel_array for f in files]` loop over the same files, in the same run.
+  Budget: reader / baseline <= 1.5.
+- `bench_preprocess`: wall time of `cardio_monai.transforms.preprocess_record` on one study already
+  in memory (read excluded), inference mode and with labels, over ACDC subjects and the Sunnybrook
+  studies; baseline: a plain `np.percentile` + `np.clip` normalisation of the same (2, Z, H, W)
+  ED/ES array. Budget: < 0.2 s per study.
+
+How to run (from the repository root; `--write` rewrites only that script's section below,
+without it the table is only printed):
+
+```
+.venv/bin/python benchmarks/bench_read_dicom.py --write
+.venv/bin/python benchmarks/bench_preprocess.py --write
+```
+"""
+
+
+def time_once(fn: Callable[[], object]) -> float:
+    """Seconds of one call of ``fn``."""
+    t0 = time.perf_counter()
+    fn()
+    return time.perf_counter() - t0
+
+
+def median(values: Sequence[float]) -> float:
+    return float(statistics.median(values))
+
+
+def table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
+    """A markdown table; floats get 4 decimals."""
+
+    def cell(v: object) -> str:
+        return f"{v:.4f}" if isinstance(v, float) else str(v)
+
+    lines = ["| " + " | ".join(headers) + " |", "|" + "|".join("---" for _ in headers) + "|"]
+    lines += ["| " + " | ".join(cell(v) for v in row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+def environment() -> str:
+    """Date, python/torch/monai versions and the command line, as markdown lines."""
+    import monai
+    import torch
+
+    now = _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    cmd = " ".join([Path(sys.executable).name, *sys.argv])
+    return (
+        f"- date: {now}\n"
+        f"- python {platform.python_version()}, torch {torch.__version__}, monai {monai.__version__}, "
+        f"torch threads {torch.get_num_threads()}\n"
+        f"- command: `{cmd}`"
+    )
+
+
+def verdict(ok: bool, budget: str) -> str:
+    return f"**{'PASS' if ok else 'FAIL'}** (budget: {budget})"
+
+
+def write_section(name: str, body: str, doc: Path = DOC) -> None:
+    """Replace the text between ``<!-- name:start -->`` and ``<!-- name:end -->`` in ``doc`` by
+    ``body`` (appending the section, or creating the file with its header, when missing)."""
+    start, end = f"<!-- {name}:start -->", f"<!-- {name}:end -->"
+    block = f"{start}\n{body.strip()}\n{end}"
+    text = doc.read_text(encoding="utf-8") if doc.exists() else HEADER
+    i, j = text.find(start), text.find(end)
+    if i >= 0 and j > i:
+        text = text[:i] + block + text[j + len(end) :]
+    else:
+        text = text.rstrip("\n") + "\n\n" + block + "\n"
+    doc.parent.mkdir(parents=True, exist_ok=True)
+    doc.write_text(text, encoding="utf-8")
