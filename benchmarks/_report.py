@@ -94,3 +94,13 @@ def write_section(name: str, body: str, doc: Path = DOC) -> None:
         text = text.rstrip("\n") + "\n\n" + block + "\n"
     doc.parent.mkdir(parents=True, exist_ok=True)
     doc.write_text(text, encoding="utf-8")
+
+
+def report(name: str, title: str, tab: str, summary: str, write: bool) -> None:
+    """Print a benchmark's table and summary; with ``write`` also rewrite its section of the doc."""
+    print(tab)
+    print()
+    print(summary)
+    if write:
+        write_section(name, f"## {title} (`{name}`)\n\n{environment()}\n\n{tab}\n\n{summary}\n")
+        print(f"wrote section {name} of docs/benchmarks.md")

@@ -17,7 +17,7 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _report import environment, median, table, time_once, verdict, write_section
+from _report import median, report, table, time_once, verdict
 
 from cardio_monai.io import find_studies
 from cardio_monai.transforms import preprocess_record
@@ -86,13 +86,7 @@ def main() -> int:
         f"the median and max of those over studies.\n\n"
         f"Slowest study: {slowest}, {worst:.4f} s -> {verdict(ok, f'< {BUDGET_S} s per study on 2 CPU cores')}"
     )
-    print(tab)
-    print()
-    print(summary)
-    if args.write:
-        body = f"## Preprocessing one study (`{NAME}`)\n\n{environment()}\n\n{tab}\n\n{summary}\n"
-        write_section(NAME, body)
-        print(f"wrote section {NAME} of docs/benchmarks.md")
+    report(NAME, "Preprocessing one study", tab, summary, args.write)
     return 0
 
 

@@ -15,7 +15,7 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _report import environment, median, table, time_once, verdict, write_section
+from _report import median, report, table, time_once, verdict
 
 from cardio_monai.io import read_dicom_cine
 from cardio_monai.io.dicom import dicom_files
@@ -59,13 +59,7 @@ def main() -> int:
         f"{args.repeats} alternating repeats after one warm-up each.\n\n"
         f"Ratio reader / baseline (medians): **{ratio:.2f}** -> {verdict(ratio <= MAX_RATIO, f'<= {MAX_RATIO}')}"
     )
-    print(tab)
-    print()
-    print(summary)
-    if args.write:
-        body = f"## Reading a DICOM cine (`{NAME}`)\n\n{environment()}\n\n{tab}\n\n{summary}\n"
-        write_section(NAME, body)
-        print(f"wrote section {NAME} of docs/benchmarks.md")
+    report(NAME, "Reading a DICOM cine", tab, summary, args.write)
     return 0
 
 

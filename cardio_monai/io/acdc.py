@@ -8,10 +8,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import numpy as np
-
 from cardio_monai.io.errors import InputError
-from cardio_monai.io.nifti import load_frame, load_label, read_nifti_cine
+from cardio_monai.io.nifti import load_label, read_nifti_cine, read_phase_frames
 from cardio_monai.io.record import StudyRecord
 
 INFO_FILE = "Info.cfg"
@@ -82,26 +80,8 @@ def read_acdc_patient(folder: str | Path, with_labels: bool = True) -> StudyReco
         record.ed, record.es = ed_frame - 1, es_frame - 1
         phase_of = {ed_frame: record.ed, es_frame: record.es}
     else:
-        ed_img, affine, zooms = load_frame(_frame_path(folder, ed_frame))
-        es_img, _, _ = load_frame(_frame_path(folder, es_frame))
-        if ed_img.shape != es_img.shape:
-            raise InputError(
-                _frame_path(folder, es_frame), f"shape {es_img.shape} differs from the ED frame {ed_img.shape}"
-            )
-        if ed_img.shape[0] < 2:
-            raise InputError(
-                _frame_path(folder, ed_frame), "a single slice; a short-axis stack needs at least 2 slices"
-            )
-        record = StudyRecord(
-            subject=folder.name,
-            frames=np.stack([ed_img, es_img]),
-            affine=affine,
-            pixel_spacing=(zooms[0], zooms[1]),
-            slice_spacing=zooms[2],
-            ed=0,
-            es=1,
-            source=str(folder),
-            meta={"space": "RAS"},
+        record = read_phase_frames(
+            _frame_path(folder, ed_frame), _frame_path(folder, es_frame), subject=folder.name, source=folder
         )
         phase_of = {ed_frame: 0, es_frame: 1}
     record.source = str(folder)

@@ -18,10 +18,8 @@ import math
 from collections.abc import Callable
 from pathlib import Path
 
-import numpy as np
-
 from cardio_monai.io.errors import InputError
-from cardio_monai.io.nifti import load_frame, load_label
+from cardio_monai.io.nifti import load_label, read_phase_frames
 from cardio_monai.io.record import StudyRecord
 
 IMAGE_COLUMNS = ("image_path", "image_dir")
@@ -90,21 +88,11 @@ def read_manifest_row(manifest: str | Path, row: dict[str, str], n: int, with_la
         record = read_study(_resolve(manifest, row[image_col], n, image_col), with_labels=with_labels)
         record.subject = subject
     elif row.get("ed_image_path") and row.get("es_image_path"):
-        ed_img, affine, zooms = load_frame(_resolve(manifest, row["ed_image_path"], n, "ed_image_path"))
-        es_path = _resolve(manifest, row["es_image_path"], n, "es_image_path")
-        es_img, _, _ = load_frame(es_path)
-        if es_img.shape != ed_img.shape:
-            raise InputError(es_path, f"shape {es_img.shape} differs from the ED image {ed_img.shape}")
-        record = StudyRecord(
+        record = read_phase_frames(
+            _resolve(manifest, row["ed_image_path"], n, "ed_image_path"),
+            _resolve(manifest, row["es_image_path"], n, "es_image_path"),
             subject=subject,
-            frames=np.stack([ed_img, es_img]),
-            affine=affine,
-            pixel_spacing=(zooms[0], zooms[1]),
-            slice_spacing=zooms[2],
-            ed=0,
-            es=1,
-            source=str(manifest),
-            meta={"space": "RAS"},
+            source=manifest,
         )
     else:
         raise InputError(manifest, f"line {n}: subject {subject!r} has no image_path, image_dir or ed/es_image_path")

@@ -121,3 +121,24 @@ def read_nifti_cine(path: str | Path, subject: str | None = None) -> StudyRecord
         source=str(path),
         meta={"space": "RAS"},
     )
+
+
+def read_phase_frames(ed_path: str | Path, es_path: str | Path, subject: str, source: str | Path) -> StudyRecord:
+    """ED and ES frames in two 3D NIfTI files -> record with T = 2 (ED = 0, ES = 1)."""
+    ed_img, affine, zooms = load_frame(ed_path)
+    es_img, _, _ = load_frame(es_path)
+    if es_img.shape != ed_img.shape:
+        raise InputError(es_path, f"shape {es_img.shape} differs from the ED frame {ed_img.shape}")
+    if ed_img.shape[0] < 2:
+        raise InputError(ed_path, "a single slice; a short-axis stack needs at least 2 slices")
+    return StudyRecord(
+        subject=subject,
+        frames=np.stack([ed_img, es_img]),
+        affine=affine,
+        pixel_spacing=(zooms[0], zooms[1]),
+        slice_spacing=zooms[2],
+        ed=0,
+        es=1,
+        source=str(source),
+        meta={"space": "RAS"},
+    )
