@@ -37,8 +37,62 @@ def volumes(
     return f"{len(rows)} subjects -> {out}"
 
 
+def evaluate(predictions: str, reference: str, predictions2: str | None = None, out: str = "evaluation") -> str:
+    """Accuracy of predicted volumes: writes OUT/metrics.json and PNG scatter and Bland-Altman plots.
+
+    Metrics per quantity (EDV and ESV in ml, EF in %): RMSE +- SD of the errors, MAE, bias, Pearson r and
+    Bland-Altman limits, each with a bootstrap 95 % CI; also for the EF < 40 % subgroup and per reference group.
+
+    Args:
+        predictions: CSV ``subject, EDV_ml, ESV_ml, EF_pct[, EDV_sd_ml, ESV_sd_ml, EF_sd_pct, warning]``.
+        reference: CSV ``subject, EDV_ml, ESV_ml[, EF_pct, group]`` (e.g. reference_volumes.csv).
+        predictions2: a second predictions CSV: its metrics and a Kruskal-Wallis test of the absolute errors.
+        out: output folder.
+    """
+    from cardio_monai.evaluation import evaluate_predictions
+
+    second = None if predictions2 is None else str(predictions2)  # fire may parse a bare name as a number
+    report = evaluate_predictions(str(predictions), str(reference), second, out_dir=str(out))
+    rmse = {q: report[q]["rmse"]["value"] for q in ("EDV", "ESV", "EF")}
+    return (
+        f"{report['n_subjects']} subjects: RMSE EDV {rmse['EDV']:.1f} ml, ESV {rmse['ESV']:.1f} ml, "
+        f"EF {rmse['EF']:.1f} % -> {out}"
+    )
+
+
+def synthesize_masks(
+    input: str,
+    out: str,
+    n: int,
+    seed: int = 0,
+    shard: str | None = None,
+    workers: int = 1,
+    thickness_mm: float | None = None,
+) -> str:
+    """Synthetic ED/ES label maps with EF uniform on [10, 80] %: NIfTI pairs + manifest.csv in OUT.
+
+    Args:
+        input: studies with ED and ES label maps (e.g. the ACDC training folder).
+        out: output folder (new, empty, or a previous run of the same parameters to finish).
+        n: number of synthetic subjects of the whole cohort.
+        seed: random seed; the cohort is a function of (input, n, seed).
+        shard: ``I/K`` to make only subjects k = I mod K (shards are disjoint, their union the cohort).
+        workers: processes.
+        thickness_mm: slice thickness for Simpson's rule (default each source's slice spacing; the paper used 8).
+    """
+    from cardio_monai.synthesis.cohort import synthesize_cohort
+
+    s = synthesize_cohort(input, out, n, seed=seed, shard=shard, workers=workers, thickness_mm=thickness_mm)
+    return (
+        f"{s['subjects_in_manifest']} subjects -> {out}/manifest.csv; "
+        f"plausibility fixes (slices): {s['plausibility_fixes_slices']}"
+    )
+
+
 COMMANDS = {
     "volumes": volumes,
+    "synthesize-masks": synthesize_masks,
+    "evaluate": evaluate,
 }
 
 
