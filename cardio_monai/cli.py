@@ -89,8 +89,38 @@ def synthesize_masks(
     )
 
 
+def predict(
+    input: str | None = None,
+    out: str = "predictions.csv",
+    bundle: str | None = None,
+    device: str = "cpu",
+    skip_bad: bool = False,
+) -> str:
+    """EDV, ESV (ml) and EF (%) with predictive SDs from cine short-axis studies, no segmentation.
+
+    Args:
+        input: any INPUT form (DICOM folder, NIfTI, ACDC, Sunnybrook, manifest); default: the shipped sample.
+        out: predictions CSV ``subject, EDV_ml, ESV_ml, EF_pct, EDV_sd_ml, ESV_sd_ml, EF_sd_pct[, warning]``.
+        bundle: SFERA bundle folder (default: bundles/cardiac_sfera_regression of this repository).
+        device: ``cpu`` or ``cuda``.
+        skip_bad: give a bad study a warning row instead of stopping.
+    """
+    from cardio_monai.regression.predict import predict_studies
+
+    rows = predict_studies(None if input is None else str(input), str(out), bundle, device, skip_bad=bool(skip_bad))
+    lines = [f"{len(rows)} subjects -> {out}"]
+    for r in rows[:5]:
+        if r.get("EF_pct") is not None and r.get("EF_pct") != "":
+            lines.append(
+                f"  {r['subject']}: EDV {r['EDV_ml']:.0f} +- {r['EDV_sd_ml']:.0f} ml, ESV {r['ESV_ml']:.0f} +- "
+                f"{r['ESV_sd_ml']:.0f} ml, EF {r['EF_pct']:.0f} +- {r['EF_sd_pct']:.0f} %"
+            )
+    return "\n".join(lines)
+
+
 COMMANDS = {
     "volumes": volumes,
+    "predict": predict,
     "synthesize-masks": synthesize_masks,
     "evaluate": evaluate,
 }

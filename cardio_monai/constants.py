@@ -21,6 +21,9 @@ QUANTILE_HIGH_PCT = 97.0
 MOTION_SMOOTH_PX = 8.0
 HEART_PRIOR_SIGMA_PX = 50.0
 DEFAULT_CROP_CENTRE = "motion"
+# ED/ES from the images when the input does not name them: mean intensity in a disc this wide (mm)
+# around the moving heart is highest at ED, lowest at ES (bright blood; docs/preprocessing.md).
+HEART_DISC_RADIUS_MM = 30.0
 
 # Ejection fraction range of the synthetic cohort (%).
 EF_MIN_PCT = 10.0
@@ -52,3 +55,7 @@ SYN_CROP_MARGIN_FRAC = 0.25  # written label maps: heart bounding box + this fra
 SYN_CROP_MARGIN_PX = 4  # ... + this many pixels on every side (room for the 1.2 rescaling)
 SYN_CHI2_BINS = 7  # EF uniformity check: equal bins over [EF_MIN_PCT, EF_MAX_PCT]
 SYN_EXAMPLES = 8  # subjects shown in the example grid
+
+# SFERA regressor (cardio_monai.regression; bundles/cardiac_sfera_regression).
+MIN_USABLE_SLICES = 3  # a study with fewer short-axis slices gets an error, not a number
+PREDICTION_COLUMNS = ("subject", "EDV_ml", "ESV_ml", "EF_pct", "EDV_sd_ml", "ESV_sd_ml", "EF_sd_pct")

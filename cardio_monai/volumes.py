@@ -86,3 +86,16 @@ def ejection_fraction_pct(edv_ml: float | np.ndarray, esv_ml: float | np.ndarray
     with np.errstate(divide="ignore", invalid="ignore"):
         ef = np.where(edv > 0, 100.0 * (edv - esv) / np.where(edv > 0, edv, 1.0), np.nan)
     return float(ef) if ef.ndim == 0 else ef
+
+
+def ejection_fraction_sd_pct(
+    edv_ml: float | np.ndarray, esv_ml: float | np.ndarray, edv_sd_ml: float | np.ndarray, esv_sd_ml: float | np.ndarray
+) -> float | np.ndarray:
+    """SD of EF (%) from the SDs of EDV and ESV (ml), first-order error propagation with independent
+    errors: EF = 100 (1 - ESV / EDV), so var = 100^2 ((ESV / EDV^2)^2 sd_EDV^2 + (sd_ESV / EDV)^2)."""
+    edv = np.asarray(edv_ml, dtype=float)
+    esv = np.asarray(esv_ml, dtype=float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        var = (esv / edv**2) ** 2 * np.asarray(edv_sd_ml, float) ** 2 + (np.asarray(esv_sd_ml, float) / edv) ** 2
+        sd = 100.0 * np.sqrt(var)
+    return float(sd) if np.ndim(sd) == 0 else sd

@@ -145,17 +145,24 @@ class SFERARegressor(nn.Module):
         n_out = self.network.out_channels
         self.register_buffer("target_min_", torch.zeros(n_out))
         self.register_buffer("target_max_", torch.ones(n_out))
+        # Slice spacings (mm) of the training set: predictions outside get a warning, not silence.
+        self.register_buffer("spacing_min_", torch.tensor(float("nan")))
+        self.register_buffer("spacing_max_", torch.tensor(float("nan")))
 
     def fit_target_range(
         self, volumes_ml: np.ndarray | torch.Tensor, slice_spacing_mm: np.ndarray | torch.Tensor
     ) -> "SFERARegressor":
-        """Store the per-output min and max of volumes / spacing over the training set; returns self."""
+        """Store the per-output min and max of volumes / spacing over the training set, and the range of
+        its slice spacings (``spacing_min_``, ``spacing_max_``, mm); returns self."""
         per_mm = _as_float64(volumes_ml) / _as_float64(slice_spacing_mm).reshape(-1, 1)
         low, high = per_mm.min(0), per_mm.max(0)
         if np.any(high <= low):
             raise ValueError(f"degenerate target range (min {low}, max {high}): need distinct training volumes")
         self.target_min_.copy_(torch.as_tensor(low, dtype=self.target_min_.dtype))
         self.target_max_.copy_(torch.as_tensor(high, dtype=self.target_max_.dtype))
+        spacing = _as_float64(slice_spacing_mm).reshape(-1)
+        self.spacing_min_.fill_(float(spacing.min()))
+        self.spacing_max_.fill_(float(spacing.max()))
         return self
 
     def normalise_targets(self, volumes_ml: torch.Tensor, slice_spacing_mm: torch.Tensor) -> torch.Tensor:
@@ -182,8 +189,15 @@ class SFERARegressor(nn.Module):
         return self
 
     def forward(
-        self, image: torch.Tensor, slice_spacing_mm: torch.Tensor, mask: torch.Tensor | None = None
+        self, image: torch.Tensor, slice_spacing_mm: torch.Tensor | None = None, mask: torch.Tensor | None = None
     ) -> torch.Tensor:
+        """(B, C, Z, H, W) image, (B,) slice spacing in mm, (B, Z) bool mask -> (B, 4) in ml.
+
+        Without ``slice_spacing_mm`` (shape checks such as ``verify_net_in_out``) the outputs are per mm
+        of slice spacing (ml / mm); a caller that wants ml always passes the spacing.
+        """
+        if slice_spacing_mm is None:
+            slice_spacing_mm = torch.ones(image.shape[0], dtype=image.dtype, device=image.device)
         features = self.network.features(image, mask)
         head_mean, head_sd = self.head(features)
         linear_mean = self.network.regress(features)

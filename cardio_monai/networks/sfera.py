@@ -21,6 +21,7 @@ from cardio_monai.constants import CROP_SIZE_PX
 
 NORM_LAYERS = ("batch", "instance", "group")
 POOLING_MODES = ("flatten", "avg")
+SEQUENCE_POOLING = ("mean", "sum")
 
 
 def norm_layer(norm: str, channels: int, groups: int = 8) -> nn.Module:
@@ -78,6 +79,12 @@ class SFERA(nn.Module):
             collapses in eval mode (docs: monai-notes); instance and group norm do not.
         norm_groups: groups of GroupNorm (reduced to divide the channel count).
         dropout: dropout on the sequence features before the training head.
+        sequence_pooling: how the per-slice BiLSTM outputs become the sequence feature: ``"mean"``
+            over the valid slices, or their ``"sum"`` (a volume is a sum over slices, so summed
+            features let a linear head read it whatever the slice count).
+        slice_outputs: size of an auxiliary linear head on every slice's BiLSTM output (0: none).
+            Trained against per-slice quantities (e.g. the ED and ES LV areas) it gives the encoder a
+            dense training signal; ``forward(..., with_slices=True)`` returns its outputs too.
     """
 
     def __init__(
@@ -93,8 +100,12 @@ class SFERA(nn.Module):
         norm: str = "batch",
         norm_groups: int = 8,
         dropout: float = 0.0,
+        sequence_pooling: str = "mean",
+        slice_outputs: int = 0,
     ):
         super().__init__()
+        if sequence_pooling not in SEQUENCE_POOLING:
+            raise ValueError(f"sequence_pooling={sequence_pooling!r}: expected one of {SEQUENCE_POOLING}")
         if pooling not in POOLING_MODES:
             raise ValueError(f"pooling={pooling!r}: expected one of {POOLING_MODES}")
         if norm not in NORM_LAYERS:
@@ -115,6 +126,8 @@ class SFERA(nn.Module):
         self.feature_dim = feature_dim
         self.hidden = hidden
         self.sequence_dim = 2 * hidden
+        self.sequence_pooling = sequence_pooling
+        self.slice_outputs = slice_outputs
 
         blocks = []
         channels = in_channels
@@ -137,13 +150,17 @@ class SFERA(nn.Module):
         self.lstm_bwd = nn.LSTM(feature_dim, hidden, batch_first=True)
         self.dropout = nn.Dropout(dropout)
         self.head = nn.Linear(self.sequence_dim, out_channels)
+        self.slice_head = nn.Linear(self.sequence_dim, max(slice_outputs, 1))
 
     def encode_slices(self, slices: torch.Tensor) -> torch.Tensor:
         """Per-slice features: (N, C, H, W) -> (N, ``feature_dim``)."""
         return self.project(self.reduce(self.encoder(slices)))
 
-    def features(self, image: torch.Tensor, mask: torch.Tensor | None = None) -> torch.Tensor:
-        """Sequence features: mean over the valid slices of the BiLSTM outputs, (B, 2 * hidden)."""
+    def slice_features(
+        self, image: torch.Tensor, mask: torch.Tensor | None = None
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """Per-slice BiLSTM outputs (B, Z, 2 * hidden), zero on invalid slices, and the (B, Z) bool mask
+        of the valid slices in their compacted order (each study's valid slices first)."""
         b, c, z, h, w = image.shape
         if mask is None:
             mask = torch.ones((b, z), dtype=torch.bool, device=image.device)
@@ -165,13 +182,34 @@ class SFERA(nn.Module):
         bwd, _ = self.lstm_bwd(seq.gather(1, reverse.unsqueeze(2).expand(b, z, seq.shape[2])))
         bwd = bwd.gather(1, reverse.unsqueeze(2).expand(b, z, bwd.shape[2]))
         out = torch.cat([fwd, bwd], 2)
-        out = torch.where(in_length.unsqueeze(2), out, torch.zeros_like(out))
-        return out.sum(1) / lengths.clamp(min=1).unsqueeze(1).to(out.dtype)
+        return torch.where(in_length.unsqueeze(2), out, torch.zeros_like(out)), in_length
+
+    def pool(self, out: torch.Tensor, in_length: torch.Tensor) -> torch.Tensor:
+        """Sequence feature from per-slice outputs (B, Z, F) (zero on invalid slices): (B, F)."""
+        total = out.sum(1)
+        if self.sequence_pooling == "sum":
+            return total
+        return total / in_length.sum(1).clamp(min=1).unsqueeze(1).to(out.dtype)
+
+    def features(self, image: torch.Tensor, mask: torch.Tensor | None = None) -> torch.Tensor:
+        """Sequence features: mean (or sum) over the valid slices of the BiLSTM outputs, (B, 2 * hidden)."""
+        out, in_length = self.slice_features(image, mask)
+        return self.pool(out, in_length)
 
     def regress(self, features: torch.Tensor) -> torch.Tensor:
         """Training head on sequence features: (B, 2 * hidden) -> (B, out_channels)."""
         return self.head(self.dropout(features))
 
-    def forward(self, image: torch.Tensor, mask: torch.Tensor | None = None) -> torch.Tensor:
-        """(B, C, Z, H, W) image and (B, Z) bool mask -> (B, out_channels) normalised volumes."""
-        return self.regress(self.features(image, mask))
+    def forward(self, image: torch.Tensor, mask: torch.Tensor | None = None, with_slices: bool = False) -> torch.Tensor:
+        """(B, C, Z, H, W) image and (B, Z) bool mask -> (B, out_channels) normalised volumes.
+
+        With ``with_slices`` (training with the auxiliary slice head): (B, out_channels + Z * slice_outputs),
+        the volumes then the per-slice outputs flattened slice-major, in the order of the valid slices
+        (each study's valid slices first, as the mask compacts them) and zero past them.
+        """
+        out, in_length = self.slice_features(image, mask)
+        volumes = self.regress(self.pool(out, in_length))
+        if not with_slices:
+            return volumes
+        per_slice = self.slice_head(out) * in_length.unsqueeze(2).to(out.dtype)
+        return torch.cat([volumes, per_slice.flatten(1)], 1)
