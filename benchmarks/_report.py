@@ -4,6 +4,7 @@ section of ``docs/benchmarks.md`` between ``<!-- NAME:start -->`` and ``<!-- NAM
 from __future__ import annotations
 
 import datetime as _dt
+import os
 import platform
 import statistics
 import sys
@@ -13,6 +14,7 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 DOC = REPO / "docs" / "benchmarks.md"
+DATA = Path(os.environ.get("CARDIO_MONAI_DATA", REPO.parent / "shared" / "data"))  # read in place
 
 HEADER = """# Benchmarks
 
@@ -29,6 +31,12 @@ What each benchmark measures:
   in memory (read excluded), inference mode and with labels, over ACDC subjects and the Sunnybrook
   studies; baseline: a plain `np.percentile` + `np.clip` normalisation of the same (2, Z, H, W)
   ED/ES array. Budget: < 0.2 s per study.
+- `bench_synthesize_masks`: synthetic subjects per second of `synthesize-masks` from the ACDC
+  training label maps, NIfTI writing included, 2 worker processes; baseline: writing the sources'
+  own label maps with the same writer. Budget: >= 100 subjects/s.
+- `bench_sfera_inference`: SFERA per 10-slice study (model loaded, no grad, 2 threads) at the paper
+  profile (150 px, 32 base channels) in two block layouts, eager and frozen TorchScript, and the
+  shipped CPU profile; against a MONAI 2D UNet pass over the same 20 frames. Budget: <= 0.15 s.
 
 How to run (from the repository root; `--write` rewrites only that script's section below,
 without it the table is only printed):
@@ -36,6 +44,8 @@ without it the table is only printed):
 ```
 .venv/bin/python benchmarks/bench_read_dicom.py --write
 .venv/bin/python benchmarks/bench_preprocess.py --write
+.venv/bin/python benchmarks/bench_synthesize_masks.py --write
+.venv/bin/python benchmarks/bench_sfera_inference.py --write
 ```
 """
 

@@ -17,14 +17,14 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _report import median, report, table, time_once, verdict
+from _report import DATA, median, report, table, time_once, verdict
 
 from cardio_monai.io import find_studies
 from cardio_monai.transforms import preprocess_record
 
 NAME = "bench_preprocess"
-ACDC = Path("/work/shared/data/acdc/training")
-SUNNYBROOK = Path("/work/shared/data/sunnybrook")
+ACDC = DATA / Path("acdc/training")
+SUNNYBROOK = DATA / Path("sunnybrook")
 BUDGET_S = 0.2
 
 

@@ -15,13 +15,13 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _report import median, report, table, time_once, verdict
+from _report import DATA, median, report, table, time_once, verdict
 
 from cardio_monai.io import read_dicom_cine
 from cardio_monai.io.dicom import dicom_files
 
 NAME = "bench_read_dicom"
-FOLDER = Path("/work/shared/data/sunnybrook/dicoms/SCD0000101")
+FOLDER = DATA / Path("sunnybrook/dicoms/SCD0000101")
 MAX_RATIO = 1.5
 
 

@@ -19,13 +19,13 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _report import environment, table, verdict, write_section
+from _report import DATA, environment, table, verdict, write_section
 
 from cardio_monai.io.writers import write_nifti
 from cardio_monai.synthesis import cohort
 
 NAME = "bench_synthesize_masks"
-ACDC = Path("/work/shared/data/acdc/training")
+ACDC = DATA / Path("acdc/training")
 BUDGET_PER_S = 100.0
 PAPER_N = 22653
 

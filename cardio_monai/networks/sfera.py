@@ -22,6 +22,7 @@ from cardio_monai.constants import CROP_SIZE_PX
 NORM_LAYERS = ("batch", "instance", "group")
 POOLING_MODES = ("flatten", "avg")
 SEQUENCE_POOLING = ("mean", "sum")
+BLOCK_POOLING = ("end", "middle")
 
 
 def norm_layer(norm: str, channels: int, groups: int = 8) -> nn.Module:
@@ -37,11 +38,21 @@ def norm_layer(norm: str, channels: int, groups: int = 8) -> nn.Module:
 
 
 class ResidualBlock2d(nn.Module):
-    """conv3x3-norm-ReLU-conv3x3-norm plus a 1x1 projection skip, ReLU, then 2x2 max pooling.
-    (N, C_in, H, W) -> (N, C_out, H // 2, W // 2)."""
+    """Residual block with 2x2 max pooling: (N, C_in, H, W) -> (N, C_out, H // 2, W // 2).
 
-    def __init__(self, in_channels: int, out_channels: int, norm: str = "batch", norm_groups: int = 8):
+    ``pool="end"``: conv3x3-norm-ReLU-conv3x3-norm plus a 1x1 projection skip, ReLU, then pooling.
+    ``pool="middle"``: conv3x3-norm-ReLU, pooling, conv3x3-norm, plus the pooled 1x1 projection skip,
+    ReLU: the second convolution runs on a quarter of the pixels (about half the block's
+    multiply-adds; docs/benchmarks.md measures what it buys on 2 CPU cores).
+    """
+
+    def __init__(
+        self, in_channels: int, out_channels: int, norm: str = "batch", norm_groups: int = 8, pool: str = "end"
+    ):
         super().__init__()
+        if pool not in BLOCK_POOLING:
+            raise ValueError(f"pool={pool!r}: expected one of {BLOCK_POOLING}")
+        self.pool_middle = pool == "middle"
         self.conv1 = nn.Conv2d(in_channels, out_channels, kernel_size=3, padding=1, bias=False)
         self.norm1 = norm_layer(norm, out_channels, norm_groups)
         self.conv2 = nn.Conv2d(out_channels, out_channels, kernel_size=3, padding=1, bias=False)
@@ -52,6 +63,9 @@ class ResidualBlock2d(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         y = self.act(self.norm1(self.conv1(x)))
+        if self.pool_middle:
+            y = self.norm2(self.conv2(self.pool(y)))
+            return self.act(y + self.pool(self.skip(x)))
         y = self.norm2(self.conv2(y))
         return self.pool(self.act(y + self.skip(x)))
 
@@ -102,6 +116,7 @@ class SFERA(nn.Module):
         dropout: float = 0.0,
         sequence_pooling: str = "mean",
         slice_outputs: int = 0,
+        block_pooling: str = "end",
     ):
         super().__init__()
         if sequence_pooling not in SEQUENCE_POOLING:
@@ -132,7 +147,7 @@ class SFERA(nn.Module):
         blocks = []
         channels = in_channels
         for i in range(n_blocks):
-            blocks.append(ResidualBlock2d(channels, base_channels * 2**i, norm, norm_groups))
+            blocks.append(ResidualBlock2d(channels, base_channels * 2**i, norm, norm_groups, block_pooling))
             channels = base_channels * 2**i
         self.encoder = nn.Sequential(*blocks)
         if pooling == "flatten":

@@ -227,6 +227,7 @@ def collate_studies(batch: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
         SPACING: torch.tensor([float(item[SPACING]) for item in batch], dtype=torch.float32),
         SUBJECT: [item[SUBJECT] for item in batch],
         WARNING: [item.get(WARNING, "") for item in batch],
+        GROUP: [item.get(GROUP, "") for item in batch],
     }
     if all(VOLUMES in item for item in batch):
         out[VOLUMES] = torch.stack([torch.as_tensor(item[VOLUMES], dtype=torch.float32) for item in batch])

@@ -15,7 +15,17 @@ from torch import nn
 
 from cardio_monai.constants import PREDICTION_COLUMNS
 from cardio_monai.networks import SFERARegressor
-from cardio_monai.regression.data import AREAS, IMAGE, MASK, SPACING, SUBJECT, VOLUMES, WARNING, collate_studies
+from cardio_monai.regression.data import (
+    AREAS,
+    GROUP,
+    IMAGE,
+    MASK,
+    SPACING,
+    SUBJECT,
+    VOLUMES,
+    WARNING,
+    collate_studies,
+)
 from cardio_monai.utils import atomic_path, write_csv
 from cardio_monai.volumes import ejection_fraction_pct, ejection_fraction_sd_pct
 
@@ -204,13 +214,14 @@ class PredictionWriter:
         pred = engine.state.output["pred"]
         self.rows += prediction_rows(batch[SUBJECT], pred, batch[SPACING].tolist(), self.regressor, batch.get(WARNING))
         if VOLUMES in batch:
-            for subject, (edv, esv) in zip(batch[SUBJECT], batch[VOLUMES].tolist(), strict=True):
+            groups = batch.get(GROUP) or [""] * len(batch[SUBJECT])
+            for subject, (edv, esv), group in zip(batch[SUBJECT], batch[VOLUMES].tolist(), groups, strict=True):
                 ef = ejection_fraction_pct(edv, esv)
-                self.reference.append({"subject": subject, "EDV_ml": edv, "ESV_ml": esv, "EF_pct": ef})
+                self.reference.append({"subject": subject, "EDV_ml": edv, "ESV_ml": esv, "EF_pct": ef, "group": group})
 
     def write(self, engine: Engine) -> None:
         self.output_file.parent.mkdir(parents=True, exist_ok=True)
         write_predictions(self.output_file, self.rows)
         if self.reference_file is not None and self.reference:
-            write_csv(self.reference_file, self.reference, ("subject", "EDV_ml", "ESV_ml", "EF_pct"))
+            write_csv(self.reference_file, self.reference, ("subject", "EDV_ml", "ESV_ml", "EF_pct", "group"))
         logger.info("%d predictions -> %s", len(self.rows), self.output_file)

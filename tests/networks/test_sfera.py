@@ -180,3 +180,32 @@ def test_a_few_training_steps_reduce_rmse():
     # Learned more than the mean: well below the target's own SD (the RMSE of predicting the mean).
     assert after < 0.5 * before, (before, after)
     assert after < 0.5 * target.std().item(), (after, target.std().item())
+
+
+@pytest.mark.parametrize("block_pooling", ["end", "middle"])
+def test_sum_pooling_and_slice_head_per_study_equal_one_at_a_time(block_pooling):
+    net = settle_batchnorm(tiny("batch", sequence_pooling="sum", slice_outputs=2, block_pooling=block_pooling))
+    image, mask = padded_batch()
+    z = image.shape[2]
+    with torch.no_grad():
+        batched = net(image, mask, with_slices=True)
+        assert batched.shape == (3, 2 + 2 * z)
+        for k, n in enumerate(SLICES):
+            alone = net(image[k : k + 1, :, :n], with_slices=True)
+            torch.testing.assert_close(batched[k, : 2 + 2 * n], alone[0], atol=ATOL, rtol=0)
+            assert float(batched[k, 2 + 2 * n :].abs().sum()) == 0.0  # nothing past the valid slices
+            torch.testing.assert_close(net(image[k : k + 1, :, :n]), alone[:, :2], atol=ATOL, rtol=0)
+
+
+def test_sum_pooling_grows_with_the_slice_count():
+    # Summed features of a stack twice as long (the same slices repeated) are twice the sum of the
+    # LSTM outputs only if those outputs were equal; instead check the definition: sum = mean x count.
+    net = settle_batchnorm(tiny("batch", sequence_pooling="sum"))
+    mean_net = settle_batchnorm(tiny("batch", sequence_pooling="mean"))
+    mean_net.load_state_dict(net.state_dict())
+    image, mask = padded_batch()
+    with torch.no_grad():
+        counts = mask.sum(1, keepdim=True).float()
+        torch.testing.assert_close(
+            net.features(image, mask), mean_net.features(image, mask) * counts, atol=1e-4, rtol=1e-5
+        )

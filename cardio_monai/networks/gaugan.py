@@ -1,0 +1,102 @@
+"""GauGAN (SPADE) networks for label-map-to-cine synthesis, on MONAI's ``SPADENet`` and
+``MultiScalePatchDiscriminator``.
+
+The ED and ES frames of a slice are generated jointly: the generator sees the one-hot label maps of
+both phases (``phases * n_labels`` channels) and returns both frames as channels, so the two phases
+of a synthetic subject share one background and one appearance (the paper's 2D model, one frame at a
+time, gives them inconsistent backgrounds). ``phases=1`` is the paper's per-frame model.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import torch
+from monai.networks.nets import MultiScalePatchDiscriminator, SPADENet
+from torch import nn
+
+from cardio_monai.constants import LABEL_VALUES
+
+
+def labels_to_onehot(label: torch.Tensor, n_labels: int = len(LABEL_VALUES)) -> torch.Tensor:
+    """(B, P, H, W) integer label maps of P phases -> (B, P * n_labels, H, W) float one-hot, phase-major."""
+    b, p, h, w = label.shape
+    onehot = torch.nn.functional.one_hot(label.long().clamp(0, n_labels - 1), n_labels)  # (B, P, H, W, L)
+    return onehot.permute(0, 1, 4, 2, 3).reshape(b, p * n_labels, h, w).to(torch.float32)
+
+
+class SPADEGenerator(nn.Module):
+    """Deterministic SPADE generator (``SPADENet`` with ``is_vae=False``): one-hot labels to frames.
+
+    ``forward(label_onehot (B, phases * n_labels, H, W)) -> (B, phases, H, W)`` in [0, 1] (sigmoid), the
+    range of the preprocessed real frames.
+
+    Args:
+        phases: frames generated together (2: ED and ES; 1: one frame at a time, as the paper).
+        n_labels: label values per phase (4: background, RV, myocardium, LV cavity).
+        image_size: H = W in pixels, a multiple of ``2 ** len(channels)``.
+        channels: decoder channels, widest first (``SPADENet`` reverses its own copy).
+        spade_hidden: hidden channels of every SPADE normalisation.
+    """
+
+    def __init__(
+        self,
+        phases: int = 2,
+        n_labels: int = len(LABEL_VALUES),
+        image_size: int = 128,
+        channels: Sequence[int] = (256, 128, 64, 32),
+        spade_hidden: int = 64,
+    ):
+        super().__init__()
+        step = 2 ** len(channels)
+        if image_size % step:
+            raise ValueError(f"image_size={image_size} px: must be a multiple of {step} for {len(channels)} levels")
+        self.phases, self.n_labels, self.image_size = phases, n_labels, image_size
+        self.net = SPADENet(
+            spatial_dims=2,
+            in_channels=phases,
+            out_channels=phases,
+            label_nc=phases * n_labels,
+            input_shape=(image_size, image_size),
+            channels=list(channels),  # SPADENet reverses the list it is given in place: give it a copy
+            is_vae=False,
+            spade_intermediate_channels=spade_hidden,
+            last_act="SIGMOID",
+        )
+
+    def forward(self, label_onehot: torch.Tensor) -> torch.Tensor:
+        return self.net(label_onehot)[0]
+
+
+class ConditionalDiscriminator(nn.Module):
+    """Multi-scale patch discriminator on label maps and frames concatenated.
+
+    ``forward(label_onehot, image) -> (logits per scale, features per scale)``: the intermediate
+    feature maps of each scale (before its logits), what feature matching compares.
+    """
+
+    def __init__(
+        self,
+        phases: int = 2,
+        n_labels: int = len(LABEL_VALUES),
+        image_size: int = 128,
+        num_d: int = 2,
+        num_layers: int = 2,
+        channels: int = 64,
+    ):
+        super().__init__()
+        self.net = MultiScalePatchDiscriminator(
+            num_d=num_d,
+            num_layers_d=num_layers,
+            spatial_dims=2,
+            channels=channels,
+            in_channels=phases * n_labels + phases,
+            out_channels=1,
+            norm="INSTANCE",
+            minimum_size_im=image_size,
+        )
+
+    def forward(
+        self, label_onehot: torch.Tensor, image: torch.Tensor
+    ) -> tuple[list[torch.Tensor], list[list[torch.Tensor]]]:
+        return self.net(torch.cat([label_onehot, image], 1))

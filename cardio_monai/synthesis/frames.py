@@ -1,0 +1,61 @@
+"""Real 2D training frames of the GauGAN bundle: ED and ES of every labelled slice with its label maps,
+preprocessed as the regressor's inputs are (in-plane resampling, crop, [3, 97] % to [0, 1]).
+
+One item per slice: ``image`` float32 (2, S, S) (ED, ES), ``label`` uint8 (2, S, S) (0 background,
+1 RV, 2 myocardium, 3 LV cavity), ``subject``, ``slice`` (index base to apex within the labelled range).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from monai.transforms import Compose, RandFlipd, RandRotate90d
+
+from cardio_monai.io import InputError, find_studies
+from cardio_monai.transforms import preprocess_record
+from cardio_monai.utils import progress
+
+IMAGE, LABEL = "image", "label"
+
+
+def study_frames(record, pixel_mm: float, size: int) -> list[dict[str, Any]]:
+    """The slice items of one record with ED and ES label maps (crop centred on the LV: labels exist
+    here, and the generator learns the heart, not where a scanner put it)."""
+    if record.ed is None or record.es is None or record.ed not in record.labels or record.es not in record.labels:
+        raise InputError(record.source, f"{record.subject}: GauGAN training needs ED and ES label maps")
+    d = preprocess_record(record, use_labels=True, crop_centre="label", pixel_mm=pixel_mm, size=size)
+    image, label = d[IMAGE], np.asarray(d[LABEL], dtype=np.uint8)
+    return [
+        {IMAGE: image[:, z].copy(), LABEL: label[:, z].copy(), "subject": record.subject, "slice": z}
+        for z in range(image.shape[1])
+        if label[:, z].any()
+    ]
+
+
+def frame_datalist(
+    dataset: str | Path | Sequence, pixel_mm: float = 1.0, size: int = 128, subjects: Sequence[str] | None = None
+) -> list[dict[str, Any]]:
+    """Slice items of every study of ``dataset`` (any INPUT form with ED/ES label maps), or of the
+    ``subjects`` named (a training split), read and preprocessed once."""
+    sources = find_studies(dataset) if isinstance(dataset, str | Path) else list(dataset)
+    if subjects is not None:
+        wanted = set(subjects)
+        sources = [s for s in sources if s.subject in wanted]
+    items: list[dict[str, Any]] = []
+    for source in progress(sources, desc="frames"):
+        items += study_frames(source.read(with_labels=True), pixel_mm, size)
+    return items
+
+
+def frame_augmentation(prob: float = 0.5) -> Compose:
+    """Flips and 90-degree turns applied alike to the frames and their label maps."""
+    return Compose(
+        [
+            RandFlipd([IMAGE, LABEL], prob=prob, spatial_axis=0),
+            RandFlipd([IMAGE, LABEL], prob=prob, spatial_axis=1),
+            RandRotate90d([IMAGE, LABEL], prob=prob, spatial_axes=(0, 1)),
+        ]
+    )
