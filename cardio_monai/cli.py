@@ -118,10 +118,26 @@ def predict(
     return "\n".join(lines)
 
 
+def synthesize_images(mask_dir: str, out: str, bundle: str | None = None, device: str = "cpu") -> str:
+    """Cine image stacks from a synthetic mask cohort with the GauGAN bundle: NIfTI pairs + manifest.csv in OUT.
+
+    Args:
+        mask_dir: a ``synthesize-masks`` output folder (its manifest.csv and label maps).
+        out: output folder; subjects already there are kept (a rerun finishes a killed run).
+        bundle: GauGAN bundle folder (default: bundles/cardiac_gaugan_synthesis of this repository).
+        device: ``cpu`` or ``cuda``.
+    """
+    from cardio_monai.synthesis.images import synthesize_images as run
+
+    rows = run(str(mask_dir), str(out), bundle, device)
+    return f"{len(rows)} subjects -> {out}/manifest.csv"
+
+
 COMMANDS = {
     "volumes": volumes,
     "predict": predict,
     "synthesize-masks": synthesize_masks,
+    "synthesize-images": synthesize_images,
     "evaluate": evaluate,
 }
 

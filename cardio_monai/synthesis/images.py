@@ -1,0 +1,163 @@
+"""Synthetic cine stacks from a synthetic mask cohort with the GauGAN bundle (``synthesize-images``).
+
+Every subject of ``MASK_DIR/manifest.csv`` (written by ``synthesize-masks``) becomes two NIfTI image
+stacks, ``<subject>_ED.nii.gz`` and ``<subject>_ES.nii.gz``, with the geometry of its label maps, and
+``OUT/manifest.csv`` lists them with the label maps and the volumes, in the manifest form that
+``cardio_monai.io.manifest`` reads (ready for SFERA training). Per slice, the ED and ES label maps are
+resampled to the generator's pixel size, cropped around the LV to its input size, generated together,
+pasted back and resampled to the label maps' grid. Finished subjects are skipped on a rerun.
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from cardio_monai.io import InputError
+from cardio_monai.io.nifti import load_label, load_nifti
+from cardio_monai.io.writers import write_nifti
+from cardio_monai.networks.gaugan import labels_to_onehot
+from cardio_monai.transforms.spatial import CropOrPadCentred, ResampleInPlane, label_centre
+from cardio_monai.utils import progress, write_csv
+
+DEFAULT_BUNDLE = Path(__file__).resolve().parents[2] / "bundles" / "cardiac_gaugan_synthesis"
+MANIFEST = "manifest.csv"
+COLUMNS = (
+    "subject",
+    "source_subject",
+    "operation",
+    "EDV_ml",
+    "ESV_ml",
+    "EF_pct",
+    "ed_image_path",
+    "es_image_path",
+    "ed_label_path",
+    "es_label_path",
+)
+
+
+def load_generator(
+    bundle: str | Path | None = None, device: str | torch.device = "cpu"
+) -> tuple[torch.nn.Module, float, int]:
+    """The bundle's generator with its weights (eval mode), its pixel size (mm) and input size (px).
+
+    Raises:
+        InputError: no bundle config, a missing or corrupt checkpoint, or one of another architecture.
+    """
+    from monai.bundle import ConfigParser
+
+    root = Path(bundle) if bundle is not None else DEFAULT_BUNDLE
+    config = root / "configs" / "train.json"
+    if not config.is_file():
+        raise InputError(root, "not a GauGAN bundle: no configs/train.json")
+    parser = ConfigParser()
+    parser.read_config(str(config))
+    generator = parser.get_parsed_content("generator_def")
+    weights = root / "models" / "model.pt"
+    if not weights.is_file():
+        raise InputError(weights, "no such checkpoint; train the GauGAN bundle or pass --bundle")
+    try:
+        state = torch.load(weights, map_location="cpu", weights_only=True)
+    except Exception as err:  # torch raises several types for truncated or foreign files
+        raise InputError(weights, f"not a readable checkpoint ({type(err).__name__})") from None
+    try:
+        generator.load_state_dict(state)
+    except (RuntimeError, TypeError, AttributeError) as err:
+        lines = str(err).strip().splitlines()
+        detail = lines[1].strip() if len(lines) > 1 else lines[0]
+        raise InputError(weights, f"a checkpoint of another architecture: {detail}") from None
+    return generator.to(device).eval(), float(parser["pixel_mm"]), int(parser["image_size"])
+
+
+@torch.no_grad()
+def synthesize_stack(
+    ed_label: np.ndarray,
+    es_label: np.ndarray,
+    pixel_spacing: tuple[float, float],
+    generator: torch.nn.Module,
+    pixel_mm: float,
+    image_size: int,
+    device: str | torch.device = "cpu",
+    batch: int = 16,
+) -> np.ndarray:
+    """ED and ES frames (2, Z, H, W) float32 in [0, 1] for label maps (Z, H, W) on a grid of ``pixel_spacing`` mm."""
+    labels = np.stack([ed_label, es_label])  # (2, Z, H, W)
+    resampled, _ = ResampleInPlane(pixel_mm, mode="nearest")(labels, pixel_spacing)
+    centre = label_centre(resampled)
+    h, w = resampled.shape[-2:]
+    if centre is None:
+        centre = ((h - 1) / 2.0, (w - 1) / 2.0)
+    crop = CropOrPadCentred(image_size)(resampled, centre)  # (2, Z, S, S)
+    slices = torch.as_tensor(crop.transpose(1, 0, 2, 3).astype(np.int64))  # (Z, 2, S, S)
+    frames = torch.cat(
+        [generator(labels_to_onehot(slices[i : i + batch].to(device))).cpu() for i in range(0, len(slices), batch)]
+    )
+    # Paste the generated window back onto the resampled grid (zeros outside), then back to the label grid.
+    canvas = np.zeros((2, labels.shape[1], h, w), dtype=np.float32)
+    starts = [int(np.floor(float(c) - (image_size - 1) / 2.0 + 0.5)) for c in centre]
+    src, dst = [], []
+    for start, n in zip(starts, (h, w), strict=True):
+        lo, hi = max(start, 0), min(start + image_size, n)
+        dst.append(slice(lo, hi))
+        src.append(slice(lo - start, hi - start))
+    canvas[(..., *dst)] = frames.numpy().transpose(1, 0, 2, 3)[(..., *src)]
+    back = F.interpolate(torch.as_tensor(canvas), size=tuple(labels.shape[-2:]), mode="bilinear", align_corners=False)
+    return back.clamp(0.0, 1.0).numpy()
+
+
+def _read_mask_manifest(mask_dir: Path) -> list[dict[str, str]]:
+    path = mask_dir / MANIFEST
+    if not path.is_file():
+        raise InputError(mask_dir, f"no {MANIFEST}: not a synthesize-masks output")
+    with open(path, newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    needed = {"subject", "EDV_ml", "ESV_ml", "ed_path", "es_path"}
+    if not rows or not needed <= set(rows[0]):
+        raise InputError(path, f"needs the columns {sorted(needed)} and at least one row")
+    return rows
+
+
+def synthesize_images(
+    mask_dir: str | Path, out: str | Path, bundle: str | Path | None = None, device: str = "cpu"
+) -> list[dict[str, Any]]:
+    """Image stacks for every subject of a mask cohort; returns the manifest rows written to ``OUT/manifest.csv``."""
+    from cardio_monai.regression.predict import resolve_device
+
+    mask_dir, out = Path(mask_dir), Path(out)
+    rows = _read_mask_manifest(mask_dir)
+    dev = resolve_device(device)
+    generator, pixel_mm, image_size = load_generator(bundle, dev)
+    out.mkdir(parents=True, exist_ok=True)
+    written = []
+    for row in progress(rows, desc="synthesize-images"):
+        ed_path, es_path = mask_dir / row["ed_path"], mask_dir / row["es_path"]
+        ed_out, es_out = out / f"{row['subject']}_ED.nii.gz", out / f"{row['subject']}_ES.nii.gz"
+        if not (ed_out.is_file() and es_out.is_file()):  # resumable: finished subjects are kept
+            ed = load_label(ed_path)
+            es = load_label(es_path, shape=ed.shape)
+            _, affine, zooms = load_nifti(ed_path, ndim=(3,))
+            frames = synthesize_stack(ed, es, (float(zooms[0]), float(zooms[1])), generator, pixel_mm, image_size, dev)
+            write_nifti(ed_out, frames[0], affine)
+            write_nifti(es_out, frames[1], affine)
+        written.append(
+            {
+                "subject": row["subject"],
+                "source_subject": row.get("source_subject", ""),
+                "operation": row.get("operation", ""),
+                "EDV_ml": row["EDV_ml"],
+                "ESV_ml": row["ESV_ml"],
+                "EF_pct": row.get("EF_pct", ""),
+                "ed_image_path": ed_out.name,
+                "es_image_path": es_out.name,
+                "ed_label_path": os.path.relpath(ed_path, out),
+                "es_label_path": os.path.relpath(es_path, out),
+            }
+        )
+    write_csv(out / MANIFEST, written, COLUMNS)
+    return written
