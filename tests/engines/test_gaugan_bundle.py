@@ -57,3 +57,46 @@ def test_train_resume_and_generator_weights(tmp_path):
     with torch.no_grad():
         out = generator(torch.zeros(1, 8, 64, 64).index_fill_(1, torch.tensor([0, 4]), 1.0))
     assert out.shape == (1, 2, 64, 64) and bool(torch.isfinite(out).all())
+
+
+def test_torchrun_two_processes_gloo(tmp_path):
+    import os
+    import subprocess
+
+    data = write_phantoms(tmp_path / "phantoms")
+    overrides = {
+        "bundle_root": str(BUNDLE),
+        "dataset_dir": str(data),
+        "ckpt_dir": str(tmp_path / "models"),
+        "output_dir": str(tmp_path / "eval"),
+        "image_size": 64,
+        "pixel_mm": 3.0,
+        "generator_channels": "[32, 16]",
+        "spade_hidden": 8,
+        "discriminator_channels": 8,
+        "n_folds": 3,
+        "batch_size": 2,
+        "max_epochs": 1,
+    }
+    cmd = [
+        sys.executable,
+        "-m",
+        "torch.distributed.run",
+        "--nproc_per_node=2",
+        "--master_port=29531",
+        "-m",
+        "monai.bundle",
+        "run",
+        "--config_file",
+        str([str(CONFIGS / "train.json"), str(CONFIGS / "multi_gpu_train.json")]),
+        "--meta_file",
+        str(CONFIGS / "metadata.json"),
+        "--logging_file",
+        str(CONFIGS / "logging.conf"),
+        *[x for k, v in overrides.items() for x in (f"--{k}", str(v))],
+    ]
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "CUDA_VISIBLE_DEVICES": ""}
+    proc = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=600)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    state = torch.load(tmp_path / "models" / "model.pt", weights_only=True)
+    SPADEGenerator(image_size=64, channels=(32, 16), spade_hidden=8).load_state_dict(state)  # no "module." keys
