@@ -115,3 +115,22 @@ def test_checkpoint_of_another_architecture_is_refused(tiny_bundle, masks, tmp_p
 def test_missing_mask_manifest(tiny_bundle, tmp_path):
     code, err = _run(str(tmp_path), "--out", str(tmp_path / "o"), "--bundle", str(tiny_bundle))
     assert code == 2 and "not a synthesize-masks output" in err
+
+
+def test_bundle_inference_config_runs_the_same_synthesis(tiny_bundle, masks, tmp_path):
+    import subprocess
+    import sys
+
+    out = tmp_path / "bundle_out"
+    cmd = [
+        sys.executable,
+        "-m",
+        "monai.bundle",
+        "run",
+        "--config_file",
+        str(tiny_bundle / "configs" / "inference.json"),
+    ]
+    cmd += ["--bundle_root", str(tiny_bundle), "--dataset_dir", str(masks), "--output_dir", str(out), "--device", "cpu"]
+    proc = subprocess.run(cmd, capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert len(_manifest(out)) == 3 and len(list(out.glob("*_ES.nii.gz"))) == 3
