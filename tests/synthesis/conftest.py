@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
+import json
+import shutil
 from pathlib import Path
 
 import numpy as np
 import pytest
+import torch
 
 from cardio_monai.io.phantom import make_phantom
 from cardio_monai.io.writers import write_acdc_patient
+from cardio_monai.networks.gaugan import SPADEGenerator
+
+GAUGAN_BUNDLE = Path(__file__).resolve().parents[2] / "bundles" / "cardiac_gaugan_synthesis"
+TINY_GAUGAN = {"image_size": 64, "pixel_mm": 3.0, "generator_channels": [32, 16], "spade_hidden": 8}
 
 
 def phantom_input(root: Path, efs=(25.0, 45.0, 65.0), edit=None) -> Path:
@@ -42,3 +49,18 @@ def phantom_dir(tmp_path_factory) -> Path:
 def make_phantom_input():
     """The :func:`phantom_input` builder, for tests that need edited sources."""
     return phantom_input
+
+
+@pytest.fixture(scope="session")
+def tiny_bundle(tmp_path_factory) -> Path:
+    """A GauGAN bundle with a tiny, untrained generator (64 px at 3 mm)."""
+    root = tmp_path_factory.mktemp("gaugan")
+    shutil.copytree(GAUGAN_BUNDLE / "configs", root / "configs")
+    config = json.loads((root / "configs" / "train.json").read_text())
+    config.update(TINY_GAUGAN)
+    (root / "configs" / "train.json").write_text(json.dumps(config))
+    (root / "models").mkdir()
+    torch.manual_seed(0)
+    g = SPADEGenerator(image_size=64, channels=(32, 16), spade_hidden=8)
+    torch.save(g.state_dict(), root / "models" / "model.pt")
+    return root

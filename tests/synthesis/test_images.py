@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import io
-import json
 import shutil
 from pathlib import Path
 
@@ -20,7 +19,6 @@ from cardio_monai.networks.gaugan import SPADEGenerator
 from cardio_monai.synthesis.cohort import synthesize_cohort
 
 BUNDLE = Path(__file__).resolve().parents[2] / "bundles" / "cardiac_gaugan_synthesis"
-TINY = {"image_size": 64, "pixel_mm": 3.0, "generator_channels": [32, 16], "spade_hidden": 8}
 
 
 def _run(*args: str) -> tuple[int, str]:
@@ -28,20 +26,6 @@ def _run(*args: str) -> tuple[int, str]:
     with contextlib.redirect_stderr(err), contextlib.redirect_stdout(io.StringIO()):
         code = main(["synthesize-images", *args])
     return code, err.getvalue()
-
-
-@pytest.fixture(scope="module")
-def tiny_bundle(tmp_path_factory) -> Path:
-    root = tmp_path_factory.mktemp("gaugan")
-    shutil.copytree(BUNDLE / "configs", root / "configs")
-    config = json.loads((root / "configs" / "train.json").read_text())
-    config.update(TINY)
-    (root / "configs" / "train.json").write_text(json.dumps(config))
-    (root / "models").mkdir()
-    torch.manual_seed(0)
-    g = SPADEGenerator(image_size=64, channels=(32, 16), spade_hidden=8)
-    torch.save(g.state_dict(), root / "models" / "model.pt")
-    return root
 
 
 @pytest.fixture(scope="module")

@@ -26,3 +26,24 @@ def test_segmenter_learns_real_frames_and_fails_on_noise(phantom_dir):
     rng = np.random.default_rng(0)
     noise = [{"image": rng.random(i["image"].shape, dtype=np.float32), "label": i["label"]} for i in items]
     assert dice_per_label(net, noise)[3] < real[3] - 0.3
+
+
+def test_evaluate_generator_writes_the_realism_figures(tiny_bundle, tmp_path):
+    import json
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "regression"))
+    from sfera_tiny import write_phantoms
+
+    from cardio_monai.synthesis.realism import evaluate_generator
+
+    data = write_phantoms(tmp_path / "phantoms")
+    report = evaluate_generator(str(data), str(tiny_bundle), str(tmp_path / "out"), n_folds=3, segmenter_epochs=2)
+    assert report["held_out_subjects"] == 2
+    for key in ("dice_real", "dice_synthetic"):
+        assert all(0.0 <= v <= 1.0 for v in report[key].values())
+    assert json.loads((tmp_path / "out" / "metrics.json").read_text()) == json.loads(json.dumps(report))
+    assert (tmp_path / "out" / "examples.png").stat().st_size > 10_000
+    # Real phantoms have a static background: ED and ES differ only where the heart moves.
+    assert report["background_ed_es_abs_difference"]["real"] < 0.1
