@@ -18,6 +18,7 @@ from cardio_monai.networks import SFERARegressor
 from cardio_monai.regression.data import IMAGE, MASK, SPACING, STUDY, SUBJECT, WARNING, collate_studies
 from cardio_monai.regression.engine import prediction_rows, write_predictions
 from cardio_monai.utils import progress
+from cardio_monai.utils.checkpoint import load_weights
 
 DEFAULT_BUNDLE = Path(__file__).resolve().parents[2] / "bundles" / "cardiac_sfera_regression"
 INFERENCE_CONFIG = Path("configs") / "inference.json"
@@ -54,21 +55,7 @@ def load_bundle(bundle: str | Path | None = None, device: str | torch.device = "
     parser["bundle_root"] = str(root)
     network = parser.get_parsed_content("network_def")
     weights = root / WEIGHTS
-    if not weights.is_file():
-        raise InputError(weights, "no such checkpoint; train the bundle or pass --bundle")
-    try:
-        state = torch.load(weights, map_location="cpu", weights_only=True)
-    except Exception as err:  # torch raises several types for truncated or foreign files
-        raise InputError(weights, f"not a readable checkpoint ({type(err).__name__})") from None
-    if not isinstance(state, dict):
-        raise InputError(weights, "not a state dict of the regressor")
-    try:
-        network.load_state_dict(state)
-    except RuntimeError as err:
-        first = str(err).strip().splitlines()
-        raise InputError(
-            weights, f"does not fit the bundle's network: {first[1].strip() if len(first) > 1 else first[0]}"
-        ) from None
+    load_weights(network, weights, "the bundle's network", "train the bundle or pass --bundle")
     if not bool(network.head.fitted_):
         raise InputError(weights, "the Bayesian ridge head was never fitted (training did not complete)")
     return network.to(device).eval(), parser.get_parsed_content("preprocessing")

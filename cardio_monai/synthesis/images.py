@@ -25,6 +25,7 @@ from cardio_monai.io.writers import write_nifti
 from cardio_monai.networks.gaugan import labels_to_onehot
 from cardio_monai.transforms.spatial import CropOrPadCentred, ResampleInPlane, label_centre
 from cardio_monai.utils import progress, write_csv
+from cardio_monai.utils.checkpoint import load_weights
 
 DEFAULT_BUNDLE = Path(__file__).resolve().parents[2] / "bundles" / "cardiac_gaugan_synthesis"
 MANIFEST = "manifest.csv"
@@ -59,19 +60,9 @@ def load_generator(
     parser = ConfigParser()
     parser.read_config(str(config))
     generator = parser.get_parsed_content("generator_def")
-    weights = root / "models" / "model.pt"
-    if not weights.is_file():
-        raise InputError(weights, "no such checkpoint; train the GauGAN bundle or pass --bundle")
-    try:
-        state = torch.load(weights, map_location="cpu", weights_only=True)
-    except Exception as err:  # torch raises several types for truncated or foreign files
-        raise InputError(weights, f"not a readable checkpoint ({type(err).__name__})") from None
-    try:
-        generator.load_state_dict(state)
-    except (RuntimeError, TypeError, AttributeError) as err:
-        lines = str(err).strip().splitlines()
-        detail = lines[1].strip() if len(lines) > 1 else lines[0]
-        raise InputError(weights, f"a checkpoint of another architecture: {detail}") from None
+    load_weights(
+        generator, root / "models" / "model.pt", "the bundle's generator", "train the GauGAN bundle or pass --bundle"
+    )
     return generator.to(device).eval(), float(parser["pixel_mm"]), int(parser["image_size"])
 
 

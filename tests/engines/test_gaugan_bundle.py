@@ -9,7 +9,7 @@ import torch
 from monai.bundle import ConfigWorkflow
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "regression"))
-from sfera_tiny import write_phantoms
+from sfera_tiny import torchrun_bundle, write_phantoms
 
 from cardio_monai.networks.gaugan import SPADEGenerator
 
@@ -60,9 +60,6 @@ def test_train_resume_and_generator_weights(tmp_path):
 
 
 def test_torchrun_two_processes_gloo(tmp_path):
-    import os
-    import subprocess
-
     data = write_phantoms(tmp_path / "phantoms")
     overrides = {
         "bundle_root": str(BUNDLE),
@@ -78,25 +75,7 @@ def test_torchrun_two_processes_gloo(tmp_path):
         "batch_size": 2,
         "max_epochs": 1,
     }
-    cmd = [
-        sys.executable,
-        "-m",
-        "torch.distributed.run",
-        "--nproc_per_node=2",
-        "--master_port=29531",
-        "-m",
-        "monai.bundle",
-        "run",
-        "--config_file",
-        str([str(CONFIGS / "train.json"), str(CONFIGS / "multi_gpu_train.json")]),
-        "--meta_file",
-        str(CONFIGS / "metadata.json"),
-        "--logging_file",
-        str(CONFIGS / "logging.conf"),
-        *[x for k, v in overrides.items() for x in (f"--{k}", str(v))],
-    ]
-    env = {**os.environ, "OMP_NUM_THREADS": "1", "CUDA_VISIBLE_DEVICES": ""}
-    proc = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=600)
+    proc = torchrun_bundle(CONFIGS, overrides, port=29531)
     assert proc.returncode == 0, proc.stderr[-3000:]
     state = torch.load(tmp_path / "models" / "model.pt", weights_only=True)
     SPADEGenerator(image_size=64, channels=(32, 16), spade_hidden=8).load_state_dict(state)  # no "module." keys

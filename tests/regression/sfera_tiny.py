@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import subprocess
 from pathlib import Path
 
 import numpy as np
@@ -58,3 +59,18 @@ def overrides(tmp: Path, dataset_dir: Path, **extra) -> dict:
         **TINY,
         **extra,
     }
+
+
+def torchrun_bundle(configs: Path, overrides: dict, port: int) -> subprocess.CompletedProcess:
+    """``torchrun --nproc_per_node=2 -m monai.bundle run`` of ``train.json`` + ``multi_gpu_train.json`` of
+    the bundle configs folder ``configs`` on CPU (gloo), one thread per process."""
+    import os
+    import sys
+
+    cmd = [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node=2", f"--master_port={port}"]
+    cmd += ["-m", "monai.bundle", "run"]
+    cmd += ["--config_file", str([str(configs / "train.json"), str(configs / "multi_gpu_train.json")])]
+    cmd += ["--meta_file", str(configs / "metadata.json"), "--logging_file", str(configs / "logging.conf")]
+    cmd += [x for k, v in overrides.items() for x in (f"--{k}", str(v))]
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "CUDA_VISIBLE_DEVICES": ""}
+    return subprocess.run(cmd, capture_output=True, text=True, cwd=REPO, env=env, timeout=600)

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import csv
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -13,7 +12,7 @@ from pathlib import Path
 import pytest
 import torch
 from monai.bundle import ConfigParser, ConfigWorkflow
-from sfera_tiny import BUNDLE, REPO, TINY, overrides
+from sfera_tiny import BUNDLE, REPO, TINY, overrides, torchrun_bundle
 
 CONFIGS = BUNDLE / "configs"
 
@@ -164,26 +163,7 @@ def test_ckpt_export_torchscript_equals_eager_head_included(trained, tmp_path):
 
 
 def test_torchrun_two_processes_gloo(phantom_acdc, tmp_path):
-    args = [x for k, v in overrides(tmp_path, phantom_acdc).items() for x in (f"--{k}", str(v))]
-    cmd = [
-        sys.executable,
-        "-m",
-        "torch.distributed.run",
-        "--nproc_per_node=2",
-        "--master_port=29517",
-        "-m",
-        "monai.bundle",
-        "run",
-        "--config_file",
-        str([str(CONFIGS / "train.json"), str(CONFIGS / "multi_gpu_train.json")]),
-        "--meta_file",
-        str(CONFIGS / "metadata.json"),
-        "--logging_file",
-        str(CONFIGS / "logging.conf"),
-        *args,
-    ]
-    env = {**os.environ, "OMP_NUM_THREADS": "1", "CUDA_VISIBLE_DEVICES": ""}
-    proc = subprocess.run(cmd, capture_output=True, text=True, cwd=REPO, env=env, timeout=600)
+    proc = torchrun_bundle(CONFIGS, overrides(tmp_path, phantom_acdc), port=29517)
     assert proc.returncode == 0, proc.stderr[-3000:]
     state = torch.load(tmp_path / "models" / "model.pt", weights_only=True)
     assert bool(state["head.fitted_"])
