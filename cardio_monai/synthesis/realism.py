@@ -13,22 +13,9 @@ from typing import Any
 import numpy as np
 import torch
 from monai.losses import DiceCELoss
-from monai.networks.nets import UNet
 
-from cardio_monai.constants import LABEL_LV, LABEL_MYOCARDIUM, LABEL_VALUES
-
-
-def make_segmenter(channels: Sequence[int] = (16, 32, 64, 128), num_res_units: int = 2) -> UNet:
-    """MONAI 2D UNet: one frame (B, 1, H, W) in [0, 1] -> logits of the 4 labels (B, 4, H, W);
-    H and W multiples of ``2 ** (len(channels) - 1)``."""
-    return UNet(
-        2,
-        1,
-        len(LABEL_VALUES),
-        channels=tuple(channels),
-        strides=(2,) * (len(channels) - 1),
-        num_res_units=num_res_units,
-    )
+from cardio_monai.constants import LABEL_LV, LABEL_MYOCARDIUM
+from cardio_monai.networks.segmenter import make_segmenter
 
 
 def _frames(items: Sequence[dict[str, Any]]) -> tuple[torch.Tensor, torch.Tensor]:

@@ -5,8 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from cardio_monai.networks.segmenter import make_segmenter
 from cardio_monai.synthesis.frames import frame_datalist
-from cardio_monai.synthesis.realism import contrast_ratio, dice_per_label, make_segmenter, train_segmenter
+from cardio_monai.synthesis.realism import contrast_ratio, dice_per_label, train_segmenter
 
 
 def test_contrast_ratio_of_known_intensities():
