@@ -37,6 +37,9 @@ What each benchmark measures:
 - `bench_sfera_inference`: SFERA per 10-slice study (model loaded, no grad, 2 threads) at the paper
   profile (150 px, 32 base channels) in two block layouts, eager and frozen TorchScript, and the
   shipped CPU profile; against a MONAI 2D UNet pass over the same 20 frames. Budget: <= 0.15 s.
+- `bench_synthesize_images`: frames per second of `synthesize-images` with the GauGAN bundle's
+  generator on a synthetic mask cohort (reading and writing included); baseline: the same loop
+  without the generator (read the label maps, write images).
 
 How to run (from the repository root; `--write` rewrites only that script's section below,
 without it the table is only printed):
@@ -46,6 +49,7 @@ without it the table is only printed):
 .venv/bin/python benchmarks/bench_preprocess.py --write
 .venv/bin/python benchmarks/bench_synthesize_masks.py --write
 .venv/bin/python benchmarks/bench_sfera_inference.py --write
+.venv/bin/python benchmarks/bench_synthesize_images.py --write
 ```
 """
 

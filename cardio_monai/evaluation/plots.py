@@ -7,6 +7,7 @@ Uses matplotlib's object API on the Agg canvas (no pyplot state, no display need
 from __future__ import annotations
 
 import io
+from typing import Any
 
 import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
@@ -29,14 +30,21 @@ def _label(quantity: str) -> str:
     return f"{quantity} ({UNITS.get(quantity, '')})" if quantity in UNITS else quantity
 
 
-def scatter_png(pred: np.ndarray, ref: np.ndarray, quantity: str, title: str = "") -> bytes:
-    """Predicted (y) vs reference (x) scatter with the identity line; n, r and RMSE in the title."""
+def _figure(pred: np.ndarray, ref: np.ndarray, x: str, y: str) -> tuple[Figure, Any, dict, np.ndarray, np.ndarray]:
+    """A new figure and its axes with the points (``x``, ``y`` = "ref", "pred", "mean" or "diff") drawn,
+    the agreement statistics and the float arrays."""
     pred = np.asarray(pred, dtype=np.float64)
     ref = np.asarray(ref, dtype=np.float64)
-    st = agreement_stats(pred, ref)
+    values = {"ref": ref, "pred": pred, "mean": (pred + ref) / 2.0, "diff": pred - ref}
     fig = Figure(figsize=FIGSIZE_IN, layout="constrained")
     ax = fig.add_subplot()
-    ax.scatter(ref, pred, s=18, alpha=0.75, edgecolors="none")
+    ax.scatter(values[x], values[y], s=18, alpha=0.75, edgecolors="none")
+    return fig, ax, agreement_stats(pred, ref), pred, ref
+
+
+def scatter_png(pred: np.ndarray, ref: np.ndarray, quantity: str, title: str = "") -> bytes:
+    """Predicted (y) vs reference (x) scatter with the identity line; n, r and RMSE in the title."""
+    fig, ax, st, pred, ref = _figure(pred, ref, "ref", "pred")
     both = np.concatenate([pred, ref])
     lo, hi = (float(both.min()), float(both.max())) if both.size else (0.0, 1.0)
     pad = 0.05 * (hi - lo or 1.0)
@@ -57,12 +65,7 @@ def scatter_png(pred: np.ndarray, ref: np.ndarray, quantity: str, title: str = "
 
 def bland_altman_png(pred: np.ndarray, ref: np.ndarray, quantity: str, title: str = "") -> bytes:
     """Bland-Altman plot: ``pred - ref`` against ``(pred + ref) / 2`` with bias and limits of agreement."""
-    pred = np.asarray(pred, dtype=np.float64)
-    ref = np.asarray(ref, dtype=np.float64)
-    st = agreement_stats(pred, ref)
-    fig = Figure(figsize=FIGSIZE_IN, layout="constrained")
-    ax = fig.add_subplot()
-    ax.scatter((pred + ref) / 2.0, pred - ref, s=18, alpha=0.75, edgecolors="none")
+    fig, ax, st, pred, ref = _figure(pred, ref, "mean", "diff")
     bias = float(st["bias"])
     ax.axhline(bias, color="k", lw=1.2, label=f"mean {bias:.2f}")
     lower, upper = float(st["loa_lower"]), float(st["loa_upper"])
