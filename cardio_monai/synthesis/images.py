@@ -84,20 +84,18 @@ def synthesize_stack(
     h, w = resampled.shape[-2:]
     if centre is None:
         centre = ((h - 1) / 2.0, (w - 1) / 2.0)
-    crop = CropOrPadCentred(image_size)(resampled, centre)  # (2, Z, S, S)
+    cropper = CropOrPadCentred(image_size)
+    crop = cropper(resampled, centre)  # (2, Z, S, S)
     slices = torch.as_tensor(crop.transpose(1, 0, 2, 3).astype(np.int64))  # (Z, 2, S, S)
     frames = torch.cat(
         [generator(labels_to_onehot(slices[i : i + batch].to(device))).cpu() for i in range(0, len(slices), batch)]
     )
     # Paste the generated window back onto the resampled grid (zeros outside), then back to the label grid.
     canvas = np.zeros((2, labels.shape[1], h, w), dtype=np.float32)
-    starts = [int(np.floor(float(c) - (image_size - 1) / 2.0 + 0.5)) for c in centre]
-    src, dst = [], []
-    for start, n in zip(starts, (h, w), strict=True):
-        lo, hi = max(start, 0), min(start + image_size, n)
-        dst.append(slice(lo, hi))
-        src.append(slice(lo - start, hi - start))
-    canvas[(..., *dst)] = frames.numpy().transpose(1, 0, 2, 3)[(..., *src)]
+    overlap = cropper.window((h, w), centre)
+    if overlap is not None:
+        src, dst = overlap
+        canvas[(..., *src)] = frames.numpy().transpose(1, 0, 2, 3)[(..., *dst)]
     back = F.interpolate(torch.as_tensor(canvas), size=tuple(labels.shape[-2:]), mode="bilinear", align_corners=False)
     return back.clamp(0.0, 1.0).numpy()
 

@@ -89,20 +89,31 @@ class CropOrPadCentred(Transform):
         self.size = int(size)
         self.pad_value = pad_value
 
+    def window(
+        self, shape: Sequence[int], centre: Sequence[float]
+    ) -> tuple[tuple[slice, ...], tuple[slice, ...]] | None:
+        """(image slices, crop slices) of the overlap between an image of (H, W) ``shape`` and the crop
+        window around ``centre``; None when they do not overlap. :meth:`__call__` copies image -> crop;
+        pasting a crop back into an image grid is the reverse copy."""
+        starts = [int(np.floor(float(c) - (self.size - 1) / 2.0 + 0.5)) for c in centre]
+        src, dst = [], []
+        for start, n in zip(starts, shape):
+            lo, hi = max(start, 0), min(start + self.size, n)
+            if hi <= lo:  # centre far outside the image: nothing to copy
+                return None
+            src.append(slice(lo, hi))
+            dst.append(slice(lo - start, hi - start))
+        return tuple(src), tuple(dst)
+
     def __call__(self, img: np.ndarray, centre: Sequence[float] | None = None) -> np.ndarray:
         h, w = img.shape[-2:]
         if centre is None:
             centre = ((h - 1) / 2.0, (w - 1) / 2.0)
         out = np.full((*img.shape[:-2], self.size, self.size), self.pad_value, dtype=img.dtype)
-        starts = [int(np.floor(float(c) - (self.size - 1) / 2.0 + 0.5)) for c in centre]
-        src, dst = [], []
-        for start, n in zip(starts, (h, w)):
-            lo, hi = max(start, 0), min(start + self.size, n)
-            if hi <= lo:  # centre far outside the image: nothing to copy
-                return out
-            src.append(slice(lo, hi))
-            dst.append(slice(lo - start, hi - start))
-        out[(..., *dst)] = img[(..., *src)]
+        overlap = self.window((h, w), centre)
+        if overlap is not None:
+            src, dst = overlap
+            out[(..., *dst)] = img[(..., *src)]
         return out
 
 
