@@ -67,6 +67,16 @@ class SPADEGenerator(nn.Module):
     def forward(self, label_onehot: torch.Tensor) -> torch.Tensor:
         return self.net(label_onehot)[0]
 
+    def frames_from_labels(self, label: torch.Tensor) -> torch.Tensor:
+        """(B, P, H, W) integer label maps -> (B, P, H, W) frames in [0, 1], whatever ``phases`` is: the joint
+        model generates the P phases of a slice together, the per-frame model (``phases=1``) each on its own."""
+        b, p, h, w = label.shape
+        if p == self.phases:
+            return self(labels_to_onehot(label, self.n_labels))
+        if self.phases != 1:
+            raise ValueError(f"label maps of {p} phases for a generator of {self.phases}")
+        return self(labels_to_onehot(label.reshape(b * p, 1, h, w), self.n_labels)).reshape(b, p, h, w)
+
 
 class ConditionalDiscriminator(nn.Module):
     """Multi-scale patch discriminator on label maps and frames concatenated.

@@ -129,10 +129,22 @@ class SFERARegressor(nn.Module):
     ``forward(image (B, C, Z, H, W), slice_spacing_mm (B,), mask (B, Z) bool or None)`` returns
     (B, 4): columns :data:`REGRESSOR_OUTPUTS` (EDV_ml, ESV_ml, EDV_sd_ml, ESV_sd_ml). Until the head is
     fitted, the means come from SFERA's linear training output and the SDs are NaN.
+
+    Args:
+        network: the SFERA network (its ``regress`` is the linear training output).
+        head: the Bayesian ridge head (default: one that fits the network).
+        head_prior: where the ridge's Gaussian prior on the weights is centred. ``"zero"`` (the paper):
+            the ridge replaces the training output. ``"training"``: centred on the trained linear
+            output, i.e. the ridge is fitted to what that output leaves unexplained and the mean is
+            their sum; with a network that fits its training subjects closely, a zero-centred ridge
+            refitted on their features discards what the linear output learned from augmented data.
     """
 
-    def __init__(self, network: SFERA | None = None, head: BayesianRidgeHead | None = None):
+    def __init__(self, network: SFERA | None = None, head: BayesianRidgeHead | None = None, head_prior: str = "zero"):
         super().__init__()
+        if head_prior not in ("zero", "training"):
+            raise ValueError(f"head_prior={head_prior!r}: 'zero' or 'training'")
+        self.head_prior = head_prior
         self.network = network if network is not None else SFERA()
         if head is None:
             head = BayesianRidgeHead(self.network.sequence_dim, self.network.out_channels)
@@ -181,10 +193,17 @@ class SFERARegressor(nn.Module):
         volumes_ml: np.ndarray | torch.Tensor,
         slice_spacing_mm: np.ndarray | torch.Tensor,
     ) -> "SFERARegressor":
-        """Fit the ridge head on sequence features (N, sequence_dim) against normalised targets; returns self."""
+        """Fit the ridge head on sequence features (N, sequence_dim) against normalised targets (less the
+        training output with ``head_prior="training"``); returns self. Call it in eval mode."""
         targets = self.normalise_targets(
             torch.as_tensor(_as_float64(volumes_ml)), torch.as_tensor(_as_float64(slice_spacing_mm))
         )
+        if self.head_prior == "training":
+            feats = torch.as_tensor(_as_float64(features), dtype=torch.float32)
+            param = next(self.network.parameters())
+            with torch.no_grad():
+                training_output = self.network.regress(feats.to(param.device)).cpu().double()
+            targets = targets - training_output
         self.head.fit(features, targets)
         return self
 
@@ -202,6 +221,8 @@ class SFERARegressor(nn.Module):
         head_mean, head_sd = self.head(features)
         linear_mean = self.network.regress(features)
         fitted = self.head.fitted_
+        if self.head_prior == "training":
+            head_mean = head_mean + linear_mean
         mean = torch.where(fitted, head_mean, linear_mean)
         sd = torch.where(fitted, head_sd, torch.full_like(head_sd, float("nan")))
         spacing = slice_spacing_mm.reshape(-1, 1).to(mean.dtype)

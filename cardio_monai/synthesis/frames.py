@@ -21,32 +21,46 @@ from cardio_monai.utils import progress
 IMAGE, LABEL = "image", "label"
 
 
-def study_frames(record, pixel_mm: float, size: int) -> list[dict[str, Any]]:
+def study_frames(record, pixel_mm: float, size: int, phases: int = 2) -> list[dict[str, Any]]:
     """The slice items of one record with ED and ES label maps (crop centred on the LV: labels exist
-    here, and the generator learns the heart, not where a scanner put it)."""
+    here, and the generator learns the heart, not where a scanner put it). ``phases=1``: the ED and ES
+    frames of a slice as two items of shape (1, S, S) (the per-frame model's data), with ``phase`` 0 or 1."""
     if record.ed is None or record.es is None or record.ed not in record.labels or record.es not in record.labels:
         raise InputError(record.source, f"{record.subject}: GauGAN training needs ED and ES label maps")
     d = preprocess_record(record, use_labels=True, crop_centre="label", pixel_mm=pixel_mm, size=size)
     image, label = d[IMAGE], np.asarray(d[LABEL], dtype=np.uint8)
-    return [
+    if phases not in (1, 2):
+        raise ValueError(f"phases={phases}: 2 (ED and ES together) or 1 (one frame an item)")
+    items = [
         {IMAGE: image[:, z].copy(), LABEL: label[:, z].copy(), "subject": record.subject, "slice": z}
         for z in range(image.shape[1])
         if label[:, z].any()
     ]
+    if phases == 2:
+        return items
+    return [
+        {**item, IMAGE: item[IMAGE][p : p + 1], LABEL: item[LABEL][p : p + 1], "phase": p}
+        for item in items
+        for p in range(2)
+    ]
 
 
 def frame_datalist(
-    dataset: str | Path | Sequence, pixel_mm: float = 1.0, size: int = 128, subjects: Sequence[str] | None = None
+    dataset: str | Path | Sequence,
+    pixel_mm: float = 1.0,
+    size: int = 128,
+    subjects: Sequence[str] | None = None,
+    phases: int = 2,
 ) -> list[dict[str, Any]]:
     """Slice items of every study of ``dataset`` (any INPUT form with ED/ES label maps), or of the
-    ``subjects`` named (a training split), read and preprocessed once."""
+    ``subjects`` named (a training split), read and preprocessed once; ``phases`` as in :func:`study_frames`."""
     sources = find_studies(dataset) if isinstance(dataset, str | Path) else list(dataset)
     if subjects is not None:
         wanted = set(subjects)
         sources = [s for s in sources if s.subject in wanted]
     items: list[dict[str, Any]] = []
     for source in progress(sources, desc="frames"):
-        items += study_frames(source.read(with_labels=True), pixel_mm, size)
+        items += study_frames(source.read(with_labels=True), pixel_mm, size, phases)
     return items
 
 

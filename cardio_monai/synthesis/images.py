@@ -22,7 +22,6 @@ import torch.nn.functional as F
 from cardio_monai.io import InputError
 from cardio_monai.io.nifti import load_label, load_nifti
 from cardio_monai.io.writers import write_nifti
-from cardio_monai.networks.gaugan import labels_to_onehot
 from cardio_monai.transforms.spatial import CropOrPadCentred, ResampleInPlane, label_centre
 from cardio_monai.utils import progress, write_csv
 from cardio_monai.utils.checkpoint import load_weights
@@ -88,7 +87,7 @@ def synthesize_stack(
     crop = cropper(resampled, centre)  # (2, Z, S, S)
     slices = torch.as_tensor(crop.transpose(1, 0, 2, 3).astype(np.int64))  # (Z, 2, S, S)
     frames = torch.cat(
-        [generator(labels_to_onehot(slices[i : i + batch].to(device))).cpu() for i in range(0, len(slices), batch)]
+        [generator.frames_from_labels(slices[i : i + batch].to(device)).cpu() for i in range(0, len(slices), batch)]
     )
     # Paste the generated window back onto the resampled grid (zeros outside), then back to the label grid.
     canvas = np.zeros((2, labels.shape[1], h, w), dtype=np.float32)

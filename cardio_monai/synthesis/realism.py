@@ -93,13 +93,11 @@ def synthesize_items(
     generator: torch.nn.Module, items: Sequence[dict[str, Any]], device: str | torch.device = "cpu", batch: int = 16
 ) -> list[dict[str, Any]]:
     """The items with ``image`` replaced by the generator's frames from their ``label`` maps (P, H, W)."""
-    from cardio_monai.networks.gaugan import labels_to_onehot
-
     out = []
     for start in range(0, len(items), batch):
         chunk = items[start : start + batch]
         labels = torch.as_tensor(np.stack([np.asarray(i["label"], dtype=np.int64) for i in chunk]))
-        frames = generator(labels_to_onehot(labels.to(device))).cpu().numpy()
+        frames = generator.frames_from_labels(labels.to(device)).cpu().numpy()
         out += [{**item, "image": frame} for item, frame in zip(chunk, frames, strict=True)]
     return out
 

@@ -30,6 +30,20 @@ def test_generator_gives_frames_in_unit_range(phases):
     assert float(out.min()) >= 0.0 and float(out.max()) <= 1.0
 
 
+def test_frames_from_labels_runs_the_per_frame_model_phase_by_phase():
+    torch.manual_seed(0)
+    label = torch.randint(0, 4, (3, 2, 32, 32))
+    per_frame = SPADEGenerator(phases=1, image_size=32, channels=(16, 8), spade_hidden=8).eval()
+    joint = SPADEGenerator(phases=2, image_size=32, channels=(16, 8), spade_hidden=8).eval()
+    with torch.no_grad():
+        frames = per_frame.frames_from_labels(label)
+        es_alone = per_frame(labels_to_onehot(label[:, 1:]))
+        assert frames.shape == joint.frames_from_labels(label).shape == (3, 2, 32, 32)
+    torch.testing.assert_close(frames[:, 1:], es_alone)  # ES frame from the ES map only
+    with pytest.raises(ValueError, match="3 phases"):
+        joint.frames_from_labels(torch.zeros(1, 3, 32, 32, dtype=torch.long))
+
+
 def test_generator_refuses_sizes_spade_cannot_take():
     with pytest.raises(ValueError, match="multiple of 8"):
         SPADEGenerator(image_size=100, channels=(32, 16, 8))

@@ -184,6 +184,40 @@ def test_regressor_script_trace_and_weights_only_state_dict(fitted_regressor, tm
         torch.testing.assert_close(restored(image, spacing_mm, mask), model(image, spacing_mm, mask), atol=0, rtol=0)
 
 
+def test_ridge_centred_on_the_training_output_fits_what_it_leaves(tmp_path):
+    """head_prior="training": mean = linear training output + sklearn's ridge on the residual targets."""
+    torch.manual_seed(0)
+    model = SFERARegressor(SFERA(**TINY), head_prior="training").eval()
+    counts = [3, 4, 5, 6] * 3
+    image, mask = studies(counts, seed=7)
+    spacing_mm = torch.linspace(5.0, 10.0, len(counts))
+    rng = np.random.default_rng(1)
+    edv_ml = rng.uniform(80, 250, len(counts))
+    volumes_ml = np.stack([edv_ml, edv_ml * rng.uniform(0.2, 0.7, len(counts))], 1)
+    with torch.no_grad():
+        features = model.network.features(image, mask)
+        model.fit_target_range(volumes_ml, spacing_mm).fit_head(features, volumes_ml, spacing_mm)
+        new_image, new_mask = studies([5, 3], seed=8)
+        new_spacing = torch.tensor([8.0, 10.0])
+        new_features = model.network.features(new_image, new_mask)
+        out = model(new_image, new_spacing, new_mask)
+        linear = model.network.regress(new_features).double()
+        targets = model.normalise_targets(torch.tensor(volumes_ml), spacing_mm.double())
+        residual = targets - model.network.regress(features).double()
+    ref_mean, ref_sd = sklearn_reference(features.double().numpy(), residual.numpy(), new_features.double().numpy())
+    span = (model.target_max_ - model.target_min_).double()
+    expected_ml = model.to_ml((linear + torch.from_numpy(ref_mean)).float(), new_spacing)
+    torch.testing.assert_close(out[:, :2], expected_ml, atol=1e-3, rtol=1e-5)
+    expected_sd = torch.from_numpy(ref_sd) * span * new_spacing[:, None].double()
+    torch.testing.assert_close(out[:, 2:].double(), expected_sd, atol=1e-3, rtol=1e-4)
+    scripted = torch.jit.script(model)
+    torch.testing.assert_close(
+        scripted(new_image, new_spacing, new_mask), out, atol=ATOL * out.abs().max().item(), rtol=0
+    )
+    with pytest.raises(ValueError, match="head_prior"):
+        SFERARegressor(SFERA(**TINY), head_prior="ones")
+
+
 def test_head_that_does_not_fit_the_network_is_refused():
     with pytest.raises(ValueError, match="does not fit the network"):
         SFERARegressor(SFERA(**TINY), BayesianRidgeHead(in_features=7))

@@ -21,6 +21,20 @@ def test_frames_are_the_labelled_slices_in_unit_range(phantom_dir):
     assert {i["subject"] for i in one} == {sorted(subjects)[0]}
 
 
+def test_per_frame_items_split_each_slice_into_its_two_phases(phantom_dir):
+    pairs = frame_datalist(phantom_dir, pixel_mm=1.5, size=64)
+    frames = frame_datalist(phantom_dir, pixel_mm=1.5, size=64, phases=1)
+    assert len(frames) == 2 * len(pairs)
+    for k, pair in enumerate(pairs):
+        for p in range(2):
+            item = frames[2 * k + p]
+            assert item["phase"] == p and (item["subject"], item["slice"]) == (pair["subject"], pair["slice"])
+            np.testing.assert_array_equal(item["image"], pair["image"][p : p + 1])
+            np.testing.assert_array_equal(item["label"], pair["label"][p : p + 1])
+    with pytest.raises(ValueError, match="phases=3"):
+        frame_datalist(phantom_dir, pixel_mm=1.5, size=64, phases=3)
+
+
 def test_augmentation_moves_frames_and_labels_together(phantom_dir):
     item = frame_datalist(phantom_dir, pixel_mm=1.5, size=64)[0]
     aug = frame_augmentation(prob=1.0)
