@@ -43,9 +43,15 @@ COLUMNS = (
 
 
 def load_generator(
-    bundle: str | Path | None = None, device: str | torch.device = "cpu"
+    bundle: str | Path | None = None,
+    device: str | torch.device = "cpu",
+    weights: str | Path | None = None,
+    **overrides: Any,
 ) -> tuple[torch.nn.Module, float, int]:
     """The bundle's generator with its weights (eval mode), its pixel size (mm) and input size (px).
+
+    ``weights``: another checkpoint than the bundle's ``models/model.pt``; ``overrides``: config values of
+    ``train.json`` to replace first (e.g. ``phases=1`` for a per-frame generator).
 
     Raises:
         InputError: no bundle config, a missing or corrupt checkpoint, or one of another architecture.
@@ -58,9 +64,13 @@ def load_generator(
         raise InputError(root, "not a GauGAN bundle: no configs/train.json")
     parser = ConfigParser()
     parser.read_config(str(config))
+    parser.update(overrides)
     generator = parser.get_parsed_content("generator_def")
     load_weights(
-        generator, root / "models" / "model.pt", "the bundle's generator", "train the GauGAN bundle or pass --bundle"
+        generator,
+        Path(weights) if weights is not None else root / "models" / "model.pt",
+        "the bundle's generator",
+        "train the GauGAN bundle or pass --bundle",
     )
     return generator.to(device).eval(), float(parser["pixel_mm"]), int(parser["image_size"])
 

@@ -48,3 +48,33 @@ def test_evaluate_generator_writes_the_realism_figures(tiny_bundle, tmp_path):
     assert (tmp_path / "out" / "examples.png").stat().st_size > 10_000
     # Real phantoms have a static background: ED and ES differ only where the heart moves.
     assert report["background_ed_es_abs_difference"]["real"] < 0.1
+
+
+def test_compare_backgrounds_writes_figures_and_refuses_a_joint_checkpoint(tiny_bundle, tmp_path):
+    import json
+    import sys
+    from pathlib import Path
+
+    import torch
+
+    from cardio_monai.io import InputError
+    from cardio_monai.networks.gaugan import SPADEGenerator
+    from cardio_monai.synthesis.realism import compare_backgrounds
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "regression"))
+    from sfera_tiny import write_phantoms
+
+    data = write_phantoms(tmp_path / "phantoms")
+    torch.manual_seed(1)
+    per_frame = tmp_path / "per_frame.pt"
+    torch.save(SPADEGenerator(phases=1, image_size=64, channels=(32, 16), spade_hidden=8).state_dict(), per_frame)
+    report = compare_backgrounds(str(data), str(tiny_bundle), str(per_frame), str(tmp_path / "out"), n_folds=3, count=2)
+    change = report["background_ed_es_abs_difference"]
+    assert set(change) == {"real", "joint", "per-frame"} and all(0.0 <= v <= 1.0 for v in change.values())
+    assert change["real"] < 0.1  # static phantom background
+    assert json.loads((tmp_path / "out" / "background.json").read_text()) == json.loads(json.dumps(report))
+    assert (tmp_path / "out" / "background.png").stat().st_size > 5_000
+    with pytest.raises(InputError, match="model.pt"):  # the joint checkpoint is not a per-frame generator
+        compare_backgrounds(
+            str(data), str(tiny_bundle), str(tiny_bundle / "models" / "model.pt"), str(tmp_path / "x"), n_folds=3
+        )
