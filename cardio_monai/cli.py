@@ -37,22 +37,28 @@ def volumes(
     return f"{len(rows)} subjects -> {out}"
 
 
-def evaluate(predictions: str, reference: str, predictions2: str | None = None, out: str = "evaluation") -> str:
+def evaluate(
+    predictions: str | list[str], reference: str, predictions2: str | list[str] | None = None, out: str = "evaluation"
+) -> str:
     """Accuracy of predicted volumes: writes OUT/metrics.json and PNG scatter and Bland-Altman plots.
 
     Metrics per quantity (EDV and ESV in ml, EF in %): RMSE +- SD of the errors, MAE, bias, Pearson r and
     Bland-Altman limits, each with a bootstrap 95 % CI; also for the EF < 40 % subgroup and per reference group.
 
     Args:
-        predictions: CSV ``subject, EDV_ml, ESV_ml, EF_pct[, EDV_sd_ml, ESV_sd_ml, EF_sd_pct, warning]``.
+        predictions: CSV ``subject, EDV_ml, ESV_ml, EF_pct[, EDV_sd_ml, ESV_sd_ml, EF_sd_pct, warning]``, or
+            several joined by commas, pooled (the held-out folds of a cross-validation).
         reference: CSV ``subject, EDV_ml, ESV_ml[, EF_pct, group]`` (e.g. reference_volumes.csv).
         predictions2: a second predictions CSV: its metrics and a Kruskal-Wallis test of the absolute errors.
         out: output folder.
     """
     from cardio_monai.evaluation import evaluate_predictions
 
-    second = None if predictions2 is None else str(predictions2)  # fire may parse a bare name as a number
-    report = evaluate_predictions(str(predictions), str(reference), second, out_dir=str(out))
+    def paths(value):  # fire may parse a bare name as a number, and a bracketed list as a list
+        return [str(v) for v in value] if isinstance(value, list | tuple) else str(value)
+
+    second = None if predictions2 is None else paths(predictions2)
+    report = evaluate_predictions(paths(predictions), str(reference), second, out_dir=str(out))
     rmse = {q: report[q]["rmse"]["value"] for q in ("EDV", "ESV", "EF")}
     return (
         f"{report['n_subjects']} subjects: RMSE EDV {rmse['EDV']:.1f} ml, ESV {rmse['ESV']:.1f} ml, "

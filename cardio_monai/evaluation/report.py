@@ -14,6 +14,7 @@ import json
 import math
 import os
 import warnings
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -113,6 +114,32 @@ def read_volume_table(path: str | os.PathLike) -> VolumeTable:
     )
 
 
+def read_predictions(paths: str | os.PathLike | Sequence[str | os.PathLike]) -> VolumeTable:
+    """One predictions CSV, or several pooled (e.g. the held-out folds of a cross-validation: a list, or
+    paths joined by commas); a subject in two of them is an InputError naming the second file."""
+    if isinstance(paths, str) and "," in paths:
+        paths = [p for p in paths.split(",") if p.strip()]
+    if isinstance(paths, str | os.PathLike):
+        return read_volume_table(paths)
+    tables = [read_volume_table(p) for p in paths]
+    if not tables:
+        raise InputError(Path("."), "no predictions file given")
+    seen: dict[str, str] = {}
+    for table in tables:
+        for subject in table.subjects:
+            if subject in seen:
+                raise InputError(Path(table.path), f"subject {subject} is also in {seen[subject]}")
+            seen[subject] = table.path
+    groups = [t.groups for t in tables]
+    return VolumeTable(
+        path=",".join(t.path for t in tables),
+        subjects=[s for t in tables for s in t.subjects],
+        values={q: np.concatenate([t.values[q] for t in tables]) for q in QUANTITIES},
+        groups=None if any(g is None for g in groups) else [x for g in groups for x in g],
+        excluded=[e for t in tables for e in t.excluded],
+    )
+
+
 def _number(path: Path, line: int, column: str, cell: str) -> float:
     try:
         value = float(cell)
@@ -195,22 +222,23 @@ def _round(obj):
 
 
 def build_report(
-    predictions: str | os.PathLike,
+    predictions: str | os.PathLike | Sequence[str | os.PathLike],
     reference: str | os.PathLike,
-    predictions2: str | os.PathLike | None = None,
+    predictions2: str | os.PathLike | Sequence[str | os.PathLike] | None = None,
     n_bootstrap: int = N_BOOTSTRAP,
     seed: int = BOOTSTRAP_SEED,
 ) -> tuple[dict, dict[str, bytes]]:
     """Compute the metrics dict and the PNG plots (name -> bytes) without writing anything.
+    ``predictions`` and ``predictions2``: one CSV or several pooled (:func:`read_predictions`).
 
     The metrics of ``predictions`` are at the top level (``EDV``, ``ESV``, ``EF``, ``ef_below_40``, ``groups``
     when the reference has a ``group`` column); those of ``predictions2`` under ``predictions2`` with the same
     keys, plus ``kruskal_wallis`` {EDV, ESV, EF: {statistic, p_value, n}} of the absolute errors of the two
     files over the subjects that both files and the reference hold.
     """
-    pred = read_volume_table(predictions)
+    pred = read_predictions(predictions)
     ref = read_volume_table(reference)
-    pred2 = read_volume_table(predictions2) if predictions2 is not None else None
+    pred2 = read_predictions(predictions2) if predictions2 is not None else None
 
     report: dict = {
         "reference": ref.path,
@@ -238,9 +266,9 @@ def build_report(
 
 
 def evaluate_predictions(
-    predictions: str | os.PathLike,
+    predictions: str | os.PathLike | Sequence[str | os.PathLike],
     reference: str | os.PathLike,
-    predictions2: str | os.PathLike | None = None,
+    predictions2: str | os.PathLike | Sequence[str | os.PathLike] | None = None,
     out_dir: str | os.PathLike = "evaluation",
     n_bootstrap: int = N_BOOTSTRAP,
     seed: int = BOOTSTRAP_SEED,

@@ -149,3 +149,21 @@ def test_reads_shared_reference(shared_data):
     # the file's EF column agrees with its volumes (to its 2-decimal rounding)
     ef = 100 * (table.values["EDV"] - table.values["ESV"]) / table.values["EDV"]
     assert np.abs(table.values["EF"] - ef).max() < 0.02
+
+
+def test_folds_pooled_equal_one_file_and_overlap_is_refused(tmp_path):
+    ref = _reference(tmp_path / "ref.csv", n=12)
+    _predictions(tmp_path / "all.csv", ref, 5.0, 1)
+    lines = (tmp_path / "all.csv").read_text().splitlines()
+    (tmp_path / "a.csv").write_text("\n".join(lines[:6]) + "\n")
+    (tmp_path / "b.csv").write_text("\n".join([lines[0], *lines[6:]]) + "\n")
+    whole = evaluate_predictions(tmp_path / "all.csv", tmp_path / "ref.csv", out_dir=tmp_path / "w", n_bootstrap=200)
+    pooled = _run(f"{tmp_path / 'a.csv'},{tmp_path / 'b.csv'}", str(tmp_path / "ref.csv"), "--out", str(tmp_path / "p"))
+    assert pooled.returncode == 0, pooled.stderr
+    m = json.loads((tmp_path / "p" / "metrics.json").read_text())
+    assert m["n_subjects"] == 12
+    assert m["EF"]["rmse"]["value"] == pytest.approx(whole["EF"]["rmse"]["value"])
+    (tmp_path / "c.csv").write_text("\n".join(lines[:3]) + "\n")  # s000, s001 again
+    proc = _run(f"{tmp_path / 'a.csv'},{tmp_path / 'c.csv'}", str(tmp_path / "ref.csv"), "--out", str(tmp_path / "x"))
+    assert proc.returncode != 0 and "c.csv" in proc.stderr and "s000 is also in" in proc.stderr
+    assert "Traceback" not in proc.stderr and not (tmp_path / "x").exists()
