@@ -38,7 +38,10 @@ def volumes(
 
 
 def evaluate(
-    predictions: str | list[str], reference: str, predictions2: str | list[str] | None = None, out: str = "evaluation"
+    predictions: str | list[str],
+    reference: str | list[str],
+    predictions2: str | list[str] | None = None,
+    out: str = "evaluation",
 ) -> str:
     """Accuracy of predicted volumes: writes OUT/metrics.json and PNG scatter and Bland-Altman plots.
 
@@ -48,7 +51,8 @@ def evaluate(
     Args:
         predictions: CSV ``subject, EDV_ml, ESV_ml, EF_pct[, EDV_sd_ml, ESV_sd_ml, EF_sd_pct, warning]``, or
             several joined by commas, pooled (the held-out folds of a cross-validation).
-        reference: CSV ``subject, EDV_ml, ESV_ml[, EF_pct, group]`` (e.g. reference_volumes.csv).
+        reference: CSV ``subject, EDV_ml, ESV_ml[, EF_pct, group]`` (e.g. reference_volumes.csv), or several
+            joined by commas.
         predictions2: a second predictions CSV: its metrics and a Kruskal-Wallis test of the absolute errors.
         out: output folder.
     """
@@ -58,7 +62,7 @@ def evaluate(
         return [str(v) for v in value] if isinstance(value, list | tuple) else str(value)
 
     second = None if predictions2 is None else paths(predictions2)
-    report = evaluate_predictions(paths(predictions), str(reference), second, out_dir=str(out))
+    report = evaluate_predictions(paths(predictions), paths(reference), second, out_dir=str(out))
     rmse = {q: report[q]["rmse"]["value"] for q in ("EDV", "ESV", "EF")}
     return (
         f"{report['n_subjects']} subjects: RMSE EDV {rmse['EDV']:.1f} ml, ESV {rmse['ESV']:.1f} ml, "

@@ -114,9 +114,9 @@ def read_volume_table(path: str | os.PathLike) -> VolumeTable:
     )
 
 
-def read_predictions(paths: str | os.PathLike | Sequence[str | os.PathLike]) -> VolumeTable:
-    """One predictions CSV, or several pooled (e.g. the held-out folds of a cross-validation: a list, or
-    paths joined by commas); a subject in two of them is an InputError naming the second file."""
+def read_volume_tables(paths: str | os.PathLike | Sequence[str | os.PathLike]) -> VolumeTable:
+    """One predictions or reference CSV, or several pooled (e.g. the held-out folds of a cross-validation:
+    a list, or paths joined by commas); a subject in two of them is an InputError naming the second file."""
     if isinstance(paths, str) and "," in paths:
         paths = [p for p in paths.split(",") if p.strip()]
     if isinstance(paths, str | os.PathLike):
@@ -223,22 +223,22 @@ def _round(obj):
 
 def build_report(
     predictions: str | os.PathLike | Sequence[str | os.PathLike],
-    reference: str | os.PathLike,
+    reference: str | os.PathLike | Sequence[str | os.PathLike],
     predictions2: str | os.PathLike | Sequence[str | os.PathLike] | None = None,
     n_bootstrap: int = N_BOOTSTRAP,
     seed: int = BOOTSTRAP_SEED,
 ) -> tuple[dict, dict[str, bytes]]:
     """Compute the metrics dict and the PNG plots (name -> bytes) without writing anything.
-    ``predictions`` and ``predictions2``: one CSV or several pooled (:func:`read_predictions`).
+    ``predictions`` and ``predictions2``: one CSV or several pooled (:func:`read_volume_tables`).
 
     The metrics of ``predictions`` are at the top level (``EDV``, ``ESV``, ``EF``, ``ef_below_40``, ``groups``
     when the reference has a ``group`` column); those of ``predictions2`` under ``predictions2`` with the same
     keys, plus ``kruskal_wallis`` {EDV, ESV, EF: {statistic, p_value, n}} of the absolute errors of the two
     files over the subjects that both files and the reference hold.
     """
-    pred = read_predictions(predictions)
-    ref = read_volume_table(reference)
-    pred2 = read_predictions(predictions2) if predictions2 is not None else None
+    pred = read_volume_tables(predictions)
+    ref = read_volume_tables(reference)
+    pred2 = read_volume_tables(predictions2) if predictions2 is not None else None
 
     report: dict = {
         "reference": ref.path,
@@ -267,7 +267,7 @@ def build_report(
 
 def evaluate_predictions(
     predictions: str | os.PathLike | Sequence[str | os.PathLike],
-    reference: str | os.PathLike,
+    reference: str | os.PathLike | Sequence[str | os.PathLike],
     predictions2: str | os.PathLike | Sequence[str | os.PathLike] | None = None,
     out_dir: str | os.PathLike = "evaluation",
     n_bootstrap: int = N_BOOTSTRAP,

@@ -158,11 +158,16 @@ def test_folds_pooled_equal_one_file_and_overlap_is_refused(tmp_path):
     (tmp_path / "a.csv").write_text("\n".join(lines[:6]) + "\n")
     (tmp_path / "b.csv").write_text("\n".join([lines[0], *lines[6:]]) + "\n")
     whole = evaluate_predictions(tmp_path / "all.csv", tmp_path / "ref.csv", out_dir=tmp_path / "w", n_bootstrap=200)
-    pooled = _run(f"{tmp_path / 'a.csv'},{tmp_path / 'b.csv'}", str(tmp_path / "ref.csv"), "--out", str(tmp_path / "p"))
+    ref_lines = (tmp_path / "ref.csv").read_text().splitlines()  # references pooled the same way
+    (tmp_path / "r1.csv").write_text("\n".join(ref_lines[:4]) + "\n")
+    (tmp_path / "r2.csv").write_text("\n".join([ref_lines[0], *ref_lines[4:]]) + "\n")
+    refs = f"{tmp_path / 'r1.csv'},{tmp_path / 'r2.csv'}"
+    pooled = _run(f"{tmp_path / 'a.csv'},{tmp_path / 'b.csv'}", refs, "--out", str(tmp_path / "p"))
     assert pooled.returncode == 0, pooled.stderr
     m = json.loads((tmp_path / "p" / "metrics.json").read_text())
     assert m["n_subjects"] == 12
     assert m["EF"]["rmse"]["value"] == pytest.approx(whole["EF"]["rmse"]["value"])
+    assert m["groups"].keys() == whole["groups"].keys()
     (tmp_path / "c.csv").write_text("\n".join(lines[:3]) + "\n")  # s000, s001 again
     proc = _run(f"{tmp_path / 'a.csv'},{tmp_path / 'c.csv'}", str(tmp_path / "ref.csv"), "--out", str(tmp_path / "x"))
     assert proc.returncode != 0 and "c.csv" in proc.stderr and "s000 is also in" in proc.stderr
