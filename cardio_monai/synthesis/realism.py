@@ -112,31 +112,70 @@ def background_consistency(items: Sequence[dict[str, Any]]) -> float:
     return float(np.concatenate(diffs).mean())
 
 
-def example_grid(path, real: Sequence[dict[str, Any]], synthetic: Sequence[dict[str, Any]], count: int = 4) -> None:
-    """PNG grid: for ``count`` items, real frame, label map and synthetic frame, at ED and at ES."""
+def _image_grid(path, rows: Sequence[Sequence[tuple]], row_labels: Sequence[str], panel_inches: float = 2.0) -> None:
+    """PNG of a grid: ``rows`` of panels ``(image (H, W), colormap, vmax, title)`` (vmin 0; titles on the
+    first row), one label per row."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    step = max(1, len(real) // count)
-    picks = list(range(0, len(real), step))[:count]
-    fig, axes = plt.subplots(len(picks), 6, figsize=(12, 2.1 * len(picks)), squeeze=False)
-    titles = ["real ED", "labels ED", "synthetic ED", "real ES", "labels ES", "synthetic ES"]
-    for r, k in enumerate(picks):
-        for p in range(2):
-            panels = (real[k]["image"][p], real[k]["label"][p], synthetic[k]["image"][p])
-            for c, (img, cmap) in enumerate(zip(panels, ("gray", "viridis", "gray"), strict=True)):
-                ax = axes[r, 3 * p + c]
-                ax.imshow(np.asarray(img), cmap=cmap, vmin=0, vmax=3 if cmap == "viridis" else 1)
-                ax.set_xticks([])
-                ax.set_yticks([])
-                if r == 0:
-                    ax.set_title(titles[3 * p + c], fontsize=9)
-        axes[r, 0].set_ylabel(f"{real[k]['subject']} z{real[k]['slice']}", fontsize=8)
+    n_cols = len(rows[0])
+    fig, axes = plt.subplots(
+        len(rows), n_cols, figsize=(panel_inches * n_cols, 1.05 * panel_inches * len(rows)), squeeze=False
+    )
+    for r, panels in enumerate(rows):
+        for c, (img, cmap, vmax, title) in enumerate(panels):
+            ax = axes[r, c]
+            ax.imshow(np.asarray(img), cmap=cmap, vmin=0, vmax=vmax)
+            ax.set_xticks([])
+            ax.set_yticks([])
+            if r == 0:
+                ax.set_title(title, fontsize=8)
+        axes[r, 0].set_ylabel(row_labels[r], fontsize=7)
     fig.tight_layout()
     fig.savefig(path, dpi=90)
     plt.close(fig)
+
+
+def _picks(n: int, count: int) -> list[int]:
+    step = max(1, n // count)
+    return list(range(0, n, step))[:count]
+
+
+def example_grid(path, real: Sequence[dict[str, Any]], synthetic: Sequence[dict[str, Any]], count: int = 4) -> None:
+    """PNG grid: for ``count`` items, real frame, label map and synthetic frame, at ED and at ES."""
+    rows, labels = [], []
+    for k in _picks(len(real), count):
+        panels = []
+        for p, phase in enumerate(("ED", "ES")):
+            panels += [
+                (real[k]["image"][p], "gray", 1, f"real {phase}"),
+                (real[k]["label"][p], "viridis", 3, f"labels {phase}"),
+                (synthetic[k]["image"][p], "gray", 1, f"synthetic {phase}"),
+            ]
+        rows.append(panels)
+        labels.append(f"{real[k]['subject']} z{real[k]['slice']}")
+    _image_grid(path, rows, labels)
+
+
+def background_grid(
+    path, items: Sequence[dict[str, Any]], rows: Sequence[tuple[str, Sequence[dict[str, Any]]]]
+) -> None:
+    """PNG: one row per item; its ED and ES label maps, then for each (name, frames) of ``rows`` (real or a
+    generator's, aligned with ``items``) the ED frame, the ES frame and |ED - ES| (0 to 0.5)."""
+    grid = []
+    for r, item in enumerate(items):
+        panels = [(item["label"][0], "viridis", 3, "labels ED"), (item["label"][1], "viridis", 3, "labels ES")]
+        for name, frames in rows:
+            image = np.asarray(frames[r]["image"])
+            panels += [
+                (image[0], "gray", 1, f"{name} ED"),
+                (image[1], "gray", 1, f"{name} ES"),
+                (np.abs(image[0] - image[1]), "magma", 0.5, f"{name} |ED-ES|"),
+            ]
+        grid.append(panels)
+    _image_grid(path, grid, [f"{i['subject']} z{i['slice']}" for i in items], panel_inches=1.6)
 
 
 def evaluate_generator(
@@ -191,40 +230,6 @@ def evaluate_generator(
     return report
 
 
-def background_grid(
-    path, items: Sequence[dict[str, Any]], rows: Sequence[tuple[str, Sequence[dict[str, Any]]]]
-) -> None:
-    """PNG: one row per item; its ED and ES label maps, then for each (name, frames) of ``rows`` (real or a
-    generator's, aligned with ``items``) the ED frame, the ES frame and |ED - ES| (0 to 0.5)."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    n_cols = 2 + 3 * len(rows)
-    fig, axes = plt.subplots(len(items), n_cols, figsize=(1.6 * n_cols, 1.7 * len(items)), squeeze=False)
-    for r, item in enumerate(items):
-        panels = [(item["label"][0], "viridis", 3, "labels ED"), (item["label"][1], "viridis", 3, "labels ES")]
-        for name, frames in rows:
-            image = np.asarray(frames[r]["image"])
-            panels += [
-                (image[0], "gray", 1, f"{name} ED"),
-                (image[1], "gray", 1, f"{name} ES"),
-                (np.abs(image[0] - image[1]), "magma", 0.5, f"{name} |ED-ES|"),
-            ]
-        for c, (img, cmap, vmax, title) in enumerate(panels):
-            ax = axes[r, c]
-            ax.imshow(np.asarray(img), cmap=cmap, vmin=0, vmax=vmax)
-            ax.set_xticks([])
-            ax.set_yticks([])
-            if r == 0:
-                ax.set_title(title, fontsize=7)
-        axes[r, 0].set_ylabel(f"{item['subject']} z{item['slice']}", fontsize=7)
-    fig.tight_layout()
-    fig.savefig(path, dpi=90)
-    plt.close(fig)
-
-
 def compare_backgrounds(
     dataset_dir: str,
     bundle: str,
@@ -263,8 +268,7 @@ def compare_backgrounds(
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     (out / "background.json").write_text(json.dumps(report, indent=2) + "\n")
-    step = max(1, len(real) // count)
-    picks = list(range(0, len(real), step))[:count]
+    picks = _picks(len(real), count)
     background_grid(
         out / "background.png",
         [real[k] for k in picks],

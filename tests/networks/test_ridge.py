@@ -94,21 +94,25 @@ def studies(counts, size: int = 64, seed: int = 1):
     return image, mask
 
 
-@pytest.fixture(scope="module")
-def fitted_regressor():
+def fit_tiny(head_prior: str = "zero", seed: int = 0):
     """Tiny regressor with its target range and head fitted on 12 random studies with known volumes."""
     torch.manual_seed(0)
-    model = SFERARegressor(SFERA(**TINY)).eval()
+    model = SFERARegressor(SFERA(**TINY), head_prior=head_prior).eval()
     counts = [3, 4, 5, 6] * 3
-    image, mask = studies(counts, seed=2)
+    image, mask = studies(counts, seed=2 + seed)
     spacing_mm = torch.linspace(5.0, 10.0, len(counts))
-    rng = np.random.default_rng(0)
+    rng = np.random.default_rng(seed)
     edv_ml = rng.uniform(80, 250, len(counts))
     volumes_ml = np.stack([edv_ml, edv_ml * rng.uniform(0.2, 0.7, len(counts))], 1)
     with torch.no_grad():
         features = model.network.features(image, mask)
     model.fit_target_range(volumes_ml, spacing_mm).fit_head(features, volumes_ml, spacing_mm)
     return model, features, volumes_ml, spacing_mm
+
+
+@pytest.fixture(scope="module")
+def fitted_regressor():
+    return fit_tiny()
 
 
 def test_target_normalisation_round_trips_and_spans_unit_range(fitted_regressor):
@@ -186,17 +190,8 @@ def test_regressor_script_trace_and_weights_only_state_dict(fitted_regressor, tm
 
 def test_ridge_centred_on_the_training_output_fits_what_it_leaves(tmp_path):
     """head_prior="training": mean = linear training output + sklearn's ridge on the residual targets."""
-    torch.manual_seed(0)
-    model = SFERARegressor(SFERA(**TINY), head_prior="training").eval()
-    counts = [3, 4, 5, 6] * 3
-    image, mask = studies(counts, seed=7)
-    spacing_mm = torch.linspace(5.0, 10.0, len(counts))
-    rng = np.random.default_rng(1)
-    edv_ml = rng.uniform(80, 250, len(counts))
-    volumes_ml = np.stack([edv_ml, edv_ml * rng.uniform(0.2, 0.7, len(counts))], 1)
+    model, features, volumes_ml, spacing_mm = fit_tiny("training", seed=1)
     with torch.no_grad():
-        features = model.network.features(image, mask)
-        model.fit_target_range(volumes_ml, spacing_mm).fit_head(features, volumes_ml, spacing_mm)
         new_image, new_mask = studies([5, 3], seed=8)
         new_spacing = torch.tensor([8.0, 10.0])
         new_features = model.network.features(new_image, new_mask)
