@@ -138,13 +138,23 @@ class SFERARegressor(nn.Module):
             output, i.e. the ridge is fitted to what that output leaves unexplained and the mean is
             their sum; with a network that fits its training subjects closely, a zero-centred ridge
             refitted on their features discards what the linear output learned from augmented data.
+        area_sum_weight: weight in [0, 1] of a second volume estimate in the mean: the network's per-slice
+            LV area outputs (``slice_outputs`` = ``out_channels``, trained against the slices' areas)
+            summed over the slices. 0: the head alone. The SD stays the head's.
     """
 
-    def __init__(self, network: SFERA | None = None, head: BayesianRidgeHead | None = None, head_prior: str = "zero"):
+    def __init__(
+        self,
+        network: SFERA | None = None,
+        head: BayesianRidgeHead | None = None,
+        head_prior: str = "zero",
+        area_sum_weight: float = 0.0,
+    ):
         super().__init__()
         if head_prior not in ("zero", "training"):
             raise ValueError(f"head_prior={head_prior!r}: 'zero' or 'training'")
         self.head_prior = head_prior
+        self.area_sum_weight = float(area_sum_weight)
         self.network = network if network is not None else SFERA()
         if head is None:
             head = BayesianRidgeHead(self.network.sequence_dim, self.network.out_channels)
@@ -155,6 +165,13 @@ class SFERARegressor(nn.Module):
             )
         self.head = head
         n_out = self.network.out_channels
+        if not 0.0 <= self.area_sum_weight <= 1.0:
+            raise ValueError(f"area_sum_weight={area_sum_weight}: must be in [0, 1]")
+        if self.area_sum_weight > 0 and self.network.slice_outputs != n_out:
+            raise ValueError(
+                f"area_sum_weight needs per-slice outputs for the {n_out} volumes; the network has "
+                f"slice_outputs={self.network.slice_outputs}"
+            )
         self.register_buffer("target_min_", torch.zeros(n_out))
         self.register_buffer("target_max_", torch.ones(n_out))
         # Slice spacings (mm) of the training set: predictions outside get a warning, not silence.
@@ -217,7 +234,8 @@ class SFERARegressor(nn.Module):
         """
         if slice_spacing_mm is None:
             slice_spacing_mm = torch.ones(image.shape[0], dtype=image.dtype, device=image.device)
-        features = self.network.features(image, mask)
+        out, in_length = self.network.slice_features(image, mask)
+        features = self.network.pool(out, in_length)
         head_mean, head_sd = self.head(features)
         linear_mean = self.network.regress(features)
         fitted = self.head.fitted_
@@ -225,6 +243,11 @@ class SFERARegressor(nn.Module):
             head_mean = head_mean + linear_mean
         mean = torch.where(fitted, head_mean, linear_mean)
         sd = torch.where(fitted, head_sd, torch.full_like(head_sd, float("nan")))
-        spacing = slice_spacing_mm.reshape(-1, 1).to(mean.dtype)
         span = self.target_max_ - self.target_min_
+        if self.area_sum_weight > 0:
+            # Slice targets are areas / 1000 / span: their sum is the normalised volume + target_min_ / span.
+            from_areas = self.network.slice_sum(out, in_length) - self.target_min_ / span
+            w = self.area_sum_weight
+            mean = (1.0 - w) * mean + w * from_areas.to(mean.dtype)
+        spacing = slice_spacing_mm.reshape(-1, 1).to(mean.dtype)
         return torch.cat([(mean * span + self.target_min_) * spacing, sd * span * spacing], 1)

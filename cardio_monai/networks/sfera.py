@@ -211,6 +211,10 @@ class SFERA(nn.Module):
         out, in_length = self.slice_features(image, mask)
         return self.pool(out, in_length)
 
+    def slice_sum(self, out: torch.Tensor, in_length: torch.Tensor) -> torch.Tensor:
+        """Auxiliary per-slice outputs summed over the valid slices: (B, Z, 2 * hidden) -> (B, slice_outputs)."""
+        return (self.slice_head(out) * in_length.unsqueeze(2).to(out.dtype)).sum(1)
+
     def regress(self, features: torch.Tensor) -> torch.Tensor:
         """Training head on sequence features: (B, 2 * hidden) -> (B, out_channels)."""
         return self.head(self.dropout(features))

@@ -213,6 +213,32 @@ def test_ridge_centred_on_the_training_output_fits_what_it_leaves(tmp_path):
         SFERARegressor(SFERA(**TINY), head_prior="ones")
 
 
+def test_area_sum_gives_the_volume_of_slice_areas_and_blends_with_the_head(fitted_regressor):
+    """Per-slice outputs equal to the slices' area targets (constant a mm^2 on every valid slice) must give
+    n * a * spacing / 1000 ml, padded slices counting for nothing; weight w blends it with the head."""
+    model, _, _, _ = fitted_regressor
+    area_mm2 = torch.tensor([900.0, 400.0])
+    blended = SFERARegressor(SFERA(**TINY, slice_outputs=2), area_sum_weight=0.25).eval()
+    state = {k: v for k, v in model.state_dict().items() if not k.startswith("network.slice_head")}
+    blended.load_state_dict(state, strict=False)
+    span = blended.target_max_ - blended.target_min_
+    with torch.no_grad():
+        blended.network.slice_head.weight.zero_()
+        blended.network.slice_head.bias.copy_(area_mm2 / 1000.0 / span)
+        counts = [5, 3]
+        image, mask = studies(counts, seed=9)
+        spacing_mm = torch.tensor([8.0, 10.0])
+        out = blended(image, spacing_mm, mask)
+        head_only = model(image, spacing_mm, mask)
+    from_areas = torch.tensor(counts)[:, None] * area_mm2 * spacing_mm[:, None] / 1000.0
+    torch.testing.assert_close(out[:, :2], 0.75 * head_only[:, :2] + 0.25 * from_areas, atol=1e-3, rtol=1e-5)
+    torch.testing.assert_close(out[:, 2:], head_only[:, 2:])  # the SD stays the head's
+    with pytest.raises(ValueError, match="slice_outputs=0"):
+        SFERARegressor(SFERA(**TINY), area_sum_weight=0.5)
+    with pytest.raises(ValueError, match="in \\[0, 1\\]"):
+        SFERARegressor(SFERA(**TINY, slice_outputs=2), area_sum_weight=1.5)
+
+
 def test_head_that_does_not_fit_the_network_is_refused():
     with pytest.raises(ValueError, match="does not fit the network"):
         SFERARegressor(SFERA(**TINY), BayesianRidgeHead(in_features=7))
