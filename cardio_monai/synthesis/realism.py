@@ -7,7 +7,9 @@ is also the independent reader later experiments compare against.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -16,6 +18,8 @@ from monai.losses import DiceCELoss
 
 from cardio_monai.constants import LABEL_LV, LABEL_MYOCARDIUM
 from cardio_monai.networks.segmenter import make_segmenter
+from cardio_monai.utils import atomic_path
+from cardio_monai.utils.checkpoint import load_weights
 
 
 def _frames(items: Sequence[dict[str, Any]]) -> tuple[torch.Tensor, torch.Tensor]:
@@ -187,24 +191,33 @@ def evaluate_generator(
     split_seed: int = 0,
     segmenter_epochs: int = 10,
     device: str = "cpu",
+    segmenter_file: str | None = None,
+    weights: str | None = None,
 ) -> dict[str, Any]:
     """The issue's realism figures on the held-out subjects of ``fold`` (the generator never saw them):
     a UNet segmenter trained on the real frames of the training subjects, its Dice per label on the
     held-out real frames and on frames synthesised from their label maps; blood/myocardium contrast;
-    ED-ES background change; writes ``metrics.json`` and ``examples.png`` in ``out_dir``."""
-    import json
-    from pathlib import Path
+    ED-ES background change; writes ``metrics.json`` and ``examples.png`` in ``out_dir``.
 
+    ``segmenter_file``: where the trained segmenter's weights are kept; read when it exists (it depends
+    on the real frames, the split and ``segmenter_epochs`` only), so comparing generator checkpoints trains
+    it once. ``weights``: a generator checkpoint other than the bundle's ``models/model.pt``."""
     from cardio_monai.regression.data import split_datalist, study_datalist
     from cardio_monai.synthesis.frames import frame_datalist
     from cardio_monai.synthesis.images import load_generator
 
-    generator, pixel_mm, image_size = load_generator(bundle, device)
+    generator, pixel_mm, image_size = load_generator(bundle, device, weights=weights)
     train, held = split_datalist(study_datalist(dataset_dir), fold, n_folds, split_seed)
     real_train = frame_datalist(dataset_dir, pixel_mm, image_size, [i["subject"] for i in train])
     real_held = frame_datalist(dataset_dir, pixel_mm, image_size, [i["subject"] for i in held])
     synthetic = synthesize_items(generator, real_held, device)
-    segmenter = train_segmenter(real_train, epochs=segmenter_epochs, device=device)
+    if segmenter_file is not None and Path(segmenter_file).is_file():
+        segmenter = load_weights(make_segmenter(), segmenter_file, "the segmenter", "delete it to retrain").eval()
+    else:
+        segmenter = train_segmenter(real_train, epochs=segmenter_epochs, device=device)
+        if segmenter_file is not None:
+            with atomic_path(segmenter_file) as tmp:
+                torch.save(segmenter.state_dict(), tmp)
     dice_real = dice_per_label(segmenter, real_held, device=device)
     dice_syn = dice_per_label(segmenter, synthetic, device=device)
     c_real, c_syn = contrast_ratio(real_held), contrast_ratio(synthetic)
@@ -245,9 +258,6 @@ def compare_backgrounds(
     generator (``per_frame_weights``, the same bundle config with ``phases=1``), on the held-out subjects
     of ``fold``: mean |ED - ES| over pixels that are background in both phases (real frames for
     reference). Writes ``background.json`` and ``background.png`` (``count`` slices) in ``out_dir``."""
-    import json
-    from pathlib import Path
-
     from cardio_monai.regression.data import split_datalist, study_datalist
     from cardio_monai.synthesis.frames import frame_datalist
     from cardio_monai.synthesis.images import load_generator

@@ -40,7 +40,15 @@ def test_evaluate_generator_writes_the_realism_figures(tiny_bundle, tmp_path):
     from cardio_monai.synthesis.realism import evaluate_generator
 
     data = write_phantoms(tmp_path / "phantoms")
-    report = evaluate_generator(str(data), str(tiny_bundle), str(tmp_path / "out"), n_folds=3, segmenter_epochs=2)
+    seg = tmp_path / "segmenter.pt"
+    report = evaluate_generator(
+        str(data), str(tiny_bundle), str(tmp_path / "out"), n_folds=3, segmenter_epochs=2, segmenter_file=str(seg)
+    )
+    assert seg.is_file()  # kept: a second generator checkpoint is judged by the same segmenter
+    again = evaluate_generator(
+        str(data), str(tiny_bundle), str(tmp_path / "again"), n_folds=3, segmenter_epochs=0, segmenter_file=str(seg)
+    )
+    assert again["dice_real"] == report["dice_real"]
     assert report["held_out_subjects"] == 2
     for key in ("dice_real", "dice_synthetic"):
         assert all(0.0 <= v <= 1.0 for v in report[key].values())
