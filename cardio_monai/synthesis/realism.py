@@ -193,6 +193,7 @@ def evaluate_generator(
     device: str = "cpu",
     segmenter_file: str | None = None,
     weights: str | None = None,
+    subjects: str = "held_out",
 ) -> dict[str, Any]:
     """The issue's realism figures on the held-out subjects of ``fold`` (the generator never saw them):
     a UNet segmenter trained on the real frames of the training subjects, its Dice per label on the
@@ -201,7 +202,11 @@ def evaluate_generator(
 
     ``segmenter_file``: where the trained segmenter's weights are kept; read when it exists (it depends
     on the real frames, the split and ``segmenter_epochs`` only), so comparing generator checkpoints trains
-    it once. ``weights``: a generator checkpoint other than the bundle's ``models/model.pt``."""
+    it once. ``weights``: a generator checkpoint other than the bundle's ``models/model.pt``.
+    ``subjects="training"``: the same figures on the training subjects instead, to choose among a run's
+    checkpoints without looking at the held-out subjects (Dice there is of frames the segmenter saw)."""
+    if subjects not in ("held_out", "training"):
+        raise ValueError(f"subjects={subjects!r}: 'held_out' or 'training'")
     from cardio_monai.regression.data import split_datalist, study_datalist
     from cardio_monai.synthesis.frames import frame_datalist
     from cardio_monai.synthesis.images import load_generator
@@ -209,7 +214,10 @@ def evaluate_generator(
     generator, pixel_mm, image_size = load_generator(bundle, device, weights=weights)
     train, held = split_datalist(study_datalist(dataset_dir), fold, n_folds, split_seed)
     real_train = frame_datalist(dataset_dir, pixel_mm, image_size, [i["subject"] for i in train])
-    real_held = frame_datalist(dataset_dir, pixel_mm, image_size, [i["subject"] for i in held])
+    if subjects == "training":
+        held, real_held = train, real_train
+    else:
+        real_held = frame_datalist(dataset_dir, pixel_mm, image_size, [i["subject"] for i in held])
     synthetic = synthesize_items(generator, real_held, device)
     if segmenter_file is not None and Path(segmenter_file).is_file():
         segmenter = load_weights(make_segmenter(), segmenter_file, "the segmenter", "delete it to retrain").eval()
@@ -222,7 +230,8 @@ def evaluate_generator(
     dice_syn = dice_per_label(segmenter, synthetic, device=device)
     c_real, c_syn = contrast_ratio(real_held), contrast_ratio(synthetic)
     report = {
-        "held_out_subjects": len(held),
+        "evaluated_on": subjects,
+        "subjects": len(held),
         "frames": 2 * len(real_held),
         "dice_real": {"LV": dice_real[LABEL_LV], "myocardium": dice_real[LABEL_MYOCARDIUM]},
         "dice_synthetic": {"LV": dice_syn[LABEL_LV], "myocardium": dice_syn[LABEL_MYOCARDIUM]},

@@ -49,7 +49,11 @@ def test_evaluate_generator_writes_the_realism_figures(tiny_bundle, tmp_path):
         str(data), str(tiny_bundle), str(tmp_path / "again"), n_folds=3, segmenter_epochs=0, segmenter_file=str(seg)
     )
     assert again["dice_real"] == report["dice_real"]
-    assert report["held_out_subjects"] == 2
+    on_training = evaluate_generator(
+        str(data), str(tiny_bundle), str(tmp_path / "t"), n_folds=3, segmenter_file=str(seg), subjects="training"
+    )
+    assert on_training["evaluated_on"] == "training" and on_training["subjects"] == 4
+    assert report["evaluated_on"] == "held_out" and report["subjects"] == 2
     for key in ("dice_real", "dice_synthetic"):
         assert all(0.0 <= v <= 1.0 for v in report[key].values())
     assert json.loads((tmp_path / "out" / "metrics.json").read_text()) == json.loads(json.dumps(report))
