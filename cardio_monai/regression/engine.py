@@ -27,6 +27,7 @@ from cardio_monai.regression.data import (
     collate_studies,
 )
 from cardio_monai.utils import atomic_path, write_csv
+from cardio_monai.utils.checkpoint import load_weights
 from cardio_monai.volumes import ejection_fraction_pct, ejection_fraction_sd_pct
 
 ML_PER_MM3 = 1e-3
@@ -119,7 +120,10 @@ def sequence_features(
 class FitRidgeHead:
     """Ignite handler: when training completes, load the best checkpoint (``checkpoint``, the regressor's
     state dict, ``weights_only``), fit the Bayesian ridge head on the sequence features of ``dataset``
-    (the training items, without augmentation) and save the whole regressor back to ``checkpoint``."""
+    (the training items, without augmentation) and save the whole regressor back to ``checkpoint``.
+
+    Called on its own (``handler(None)``, the bundle's ``fit_head.json``: refit the head of a trained model,
+    e.g. after changing ``head_prior``), the checkpoint must exist."""
 
     def __init__(self, regressor: SFERARegressor, dataset: Sequence[Mapping[str, Any]], checkpoint: str | Path):
         self.regressor = regressor
@@ -129,13 +133,16 @@ class FitRidgeHead:
     def attach(self, engine: Engine) -> None:
         engine.add_event_handler(Events.COMPLETED, self)
 
-    def __call__(self, engine: Engine) -> None:
+    def __call__(self, engine: Engine | None = None) -> None:
         if not _is_main_process():
             return
         device = next(self.regressor.parameters()).device
-        if self.checkpoint.is_file():
+        if engine is None:
+            load_weights(self.regressor, self.checkpoint, "the regressor", "train the bundle first")
+        elif self.checkpoint.is_file():
             state = torch.load(self.checkpoint, map_location=device, weights_only=True)
             self.regressor.load_state_dict(state)
+        self.regressor.eval()
         feats, vols, spacing = sequence_features(self.regressor, self.dataset, device)
         self.regressor.fit_head(feats, vols, spacing)
         self.checkpoint.parent.mkdir(parents=True, exist_ok=True)

@@ -49,6 +49,28 @@ def test_train_writes_a_regressor_with_a_fitted_head(trained):
     assert (state["target_max_"] > state["target_min_"]).all()
 
 
+def test_fit_head_refits_a_trained_model_and_needs_its_checkpoint(trained, phantom_acdc, tmp_path):
+    import shutil
+
+    from cardio_monai.io import InputError
+
+    models = tmp_path / "models"
+    shutil.copytree(trained / "models", models)
+    before = torch.load(models / "model.pt", weights_only=True)
+    kw = overrides(tmp_path, phantom_acdc, **{"network_def#head_prior": "training"})
+    wf = _workflow(["train.json", "fit_head.json"], "train", **kw)
+    wf.run()
+    after = torch.load(models / "model.pt", weights_only=True)
+    for key in before:  # the network is untouched; only the ridge is refitted, to the training output's residuals
+        if key.startswith("network."):
+            assert torch.equal(before[key], after[key]), key
+    assert bool(after["head.fitted_"]) and not torch.allclose(after["head.intercept_"], before["head.intercept_"])
+    (models / "model.pt").unlink()
+    with pytest.raises(RuntimeError) as err:  # the config parser wraps what an expression raises
+        _workflow(["train.json", "fit_head.json"], "train", **kw).run()
+    assert isinstance(err.value.__cause__, InputError) and "model.pt: no such checkpoint" in str(err.value.__cause__)
+
+
 def test_evaluate_layered_on_train_writes_metrics(trained, phantom_acdc):
     wf = _workflow(["train.json", "evaluate.json"], "train", **overrides(trained, phantom_acdc))
     wf.run()
