@@ -137,12 +137,8 @@ class FitRidgeHead:
         if not _is_main_process():
             return
         device = next(self.regressor.parameters()).device
-        if engine is None:
+        if engine is None or self.checkpoint.is_file():
             load_weights(self.regressor, self.checkpoint, "the regressor", "train the bundle first")
-        elif self.checkpoint.is_file():
-            state = torch.load(self.checkpoint, map_location=device, weights_only=True)
-            self.regressor.load_state_dict(state)
-        self.regressor.eval()
         feats, vols, spacing = sequence_features(self.regressor, self.dataset, device)
         self.regressor.fit_head(feats, vols, spacing)
         self.checkpoint.parent.mkdir(parents=True, exist_ok=True)

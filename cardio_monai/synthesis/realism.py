@@ -182,6 +182,34 @@ def background_grid(
     _image_grid(path, grid, [f"{i['subject']} z{i['slice']}" for i in items], panel_inches=1.6)
 
 
+def _split_frames(
+    dataset_dir: str, fold: int, n_folds: int, split_seed: int, pixel_mm: float, image_size: int
+) -> tuple[list[str], list[str], Any]:
+    """Training and held-out subject names of ``fold`` (the regression bundle's split) and a reader of the
+    frames of a list of subjects at the generator's pixel size and input size."""
+    from cardio_monai.regression.data import split_datalist, study_datalist
+    from cardio_monai.synthesis.frames import frame_datalist
+
+    train, held = split_datalist(study_datalist(dataset_dir), fold, n_folds, split_seed)
+
+    def frames(names: Sequence[str]) -> list[dict[str, Any]]:
+        return frame_datalist(dataset_dir, pixel_mm, image_size, names)
+
+    return [i["subject"] for i in train], [i["subject"] for i in held], frames
+
+
+def _segmenter(train_frames, epochs: int, device: str, segmenter_file: str | None) -> torch.nn.Module:
+    """The segmenter read from ``segmenter_file`` when it exists, else trained on ``train_frames()`` (and
+    saved there when a file is named)."""
+    if segmenter_file is not None and Path(segmenter_file).is_file():
+        return load_weights(make_segmenter(), segmenter_file, "the segmenter", "delete it to retrain").eval()
+    segmenter = train_segmenter(train_frames(), epochs=epochs, device=device)
+    if segmenter_file is not None:
+        with atomic_path(segmenter_file) as tmp:
+            torch.save(segmenter.state_dict(), tmp)
+    return segmenter
+
+
 def evaluate_generator(
     dataset_dir: str,
     bundle: str,
@@ -207,25 +235,18 @@ def evaluate_generator(
     checkpoints without looking at the held-out subjects (Dice there is of frames the segmenter saw)."""
     if subjects not in ("held_out", "training"):
         raise ValueError(f"subjects={subjects!r}: 'held_out' or 'training'")
-    from cardio_monai.regression.data import split_datalist, study_datalist
-    from cardio_monai.synthesis.frames import frame_datalist
     from cardio_monai.synthesis.images import load_generator
 
     generator, pixel_mm, image_size = load_generator(bundle, device, weights=weights)
-    train, held = split_datalist(study_datalist(dataset_dir), fold, n_folds, split_seed)
-    real_train = frame_datalist(dataset_dir, pixel_mm, image_size, [i["subject"] for i in train])
+    train, held, read_frames = _split_frames(dataset_dir, fold, n_folds, split_seed, pixel_mm, image_size)
     if subjects == "training":
-        held, real_held = train, real_train
-    else:
-        real_held = frame_datalist(dataset_dir, pixel_mm, image_size, [i["subject"] for i in held])
+        held = train
+    real_held = read_frames(held)
     synthetic = synthesize_items(generator, real_held, device)
-    if segmenter_file is not None and Path(segmenter_file).is_file():
-        segmenter = load_weights(make_segmenter(), segmenter_file, "the segmenter", "delete it to retrain").eval()
-    else:
-        segmenter = train_segmenter(real_train, epochs=segmenter_epochs, device=device)
-        if segmenter_file is not None:
-            with atomic_path(segmenter_file) as tmp:
-                torch.save(segmenter.state_dict(), tmp)
+    # The training frames are read only to train the segmenter (they are real_held on the training subjects).
+    segmenter = _segmenter(
+        lambda: real_held if subjects == "training" else read_frames(train), segmenter_epochs, device, segmenter_file
+    )
     dice_real = dice_per_label(segmenter, real_held, device=device)
     dice_syn = dice_per_label(segmenter, synthetic, device=device)
     c_real, c_syn = contrast_ratio(real_held), contrast_ratio(synthetic)
@@ -267,14 +288,12 @@ def compare_backgrounds(
     generator (``per_frame_weights``, the same bundle config with ``phases=1``), on the held-out subjects
     of ``fold``: mean |ED - ES| over pixels that are background in both phases (real frames for
     reference). Writes ``background.json`` and ``background.png`` (``count`` slices) in ``out_dir``."""
-    from cardio_monai.regression.data import split_datalist, study_datalist
-    from cardio_monai.synthesis.frames import frame_datalist
     from cardio_monai.synthesis.images import load_generator
 
     joint, pixel_mm, image_size = load_generator(bundle, device)
     per_frame, _, _ = load_generator(bundle, device, weights=per_frame_weights, phases=1)
-    _, held = split_datalist(study_datalist(dataset_dir), fold, n_folds, split_seed)
-    real = frame_datalist(dataset_dir, pixel_mm, image_size, [i["subject"] for i in held])
+    _, held, read_frames = _split_frames(dataset_dir, fold, n_folds, split_seed, pixel_mm, image_size)
+    real = read_frames(held)
     synthetic = {"joint": synthesize_items(joint, real, device), "per-frame": synthesize_items(per_frame, real, device)}
     report = {
         "held_out_subjects": len(held),
