@@ -59,3 +59,8 @@ SYN_EXAMPLES = 8  # subjects shown in the example grid
 # SFERA regressor (cardio_monai.regression; bundles/cardiac_sfera_regression).
 MIN_USABLE_SLICES = 3  # a study with fewer short-axis slices gets an error, not a number
 PREDICTION_COLUMNS = ("subject", "EDV_ml", "ESV_ml", "EF_pct", "EDV_sd_ml", "ESV_sd_ml", "EF_sd_pct")
+
+# Contrast realism of the GauGAN bundle (its target, and the rule that picks a generator checkpoint on
+# the training subjects): synthetic blood pool / myocardium intensity ratio within this relative
+# difference of the real frames'.
+CONTRAST_TOLERANCE = 0.2

@@ -21,6 +21,7 @@ from cardio_monai.networks.gaugan import labels_to_onehot
 
 IMAGE, LABEL, PRED = "image", "label", "pred"
 G_LOSS, D_LOSS, ADV_LOSS, FM_LOSS, PERCEPTUAL_LOSS = "g_loss", "d_loss", "adv_loss", "fm_loss", "perceptual_loss"
+REGION_LOSS = "region_loss"
 
 
 def feature_matching_loss(
@@ -36,13 +37,32 @@ def feature_matching_loss(
     return torch.stack(terms).mean()
 
 
+def region_mean_loss(fake: torch.Tensor, real: torch.Tensor, onehot: torch.Tensor) -> torch.Tensor:
+    """Mean L1 distance between the mean intensities of generated and real frames inside each label
+    region of each frame (regions absent from a frame are left out).
+
+    ``fake``, ``real``: frames (B, P, H, W); ``onehot``: their label maps (B, P * L, H, W), L labels per
+    phase. Intensities are compared region by region, so the term pulls the generated blood pool,
+    myocardium and background towards the real tissue contrast without asking for pixel-wise agreement.
+    """
+    b, p = fake.shape[:2]
+    masks = onehot.reshape(b, p, -1, *onehot.shape[-2:]).float()  # (B, P, L, H, W)
+    area = masks.sum((-2, -1))
+    present = area > 0
+    area = area.clamp(min=1.0)
+    mean_fake = (masks * fake[:, :, None]).sum((-2, -1)) / area
+    mean_real = (masks * real[:, :, None]).sum((-2, -1)) / area
+    return torch.abs(mean_fake - mean_real)[present].mean()
+
+
 class ConditionalGANTrainer(Trainer):
     """Train a label-conditioned generator and discriminator (GauGAN).
 
     Batches hold ``image`` (B, P, H, W) real frames in [0, 1] and ``label`` (B, P, H, W) integer label maps
     (P phases generated together). ``engine.state.output`` after an iteration: ``image``, ``label``,
     ``pred`` (generated frames, detached) and the losses ``g_loss``, ``d_loss``, ``adv_loss``, ``fm_loss``
-    (and ``perceptual_loss``) as floats, for handlers (TensorBoard scalars and image grids, stats).
+    (and ``region_loss``, ``perceptual_loss`` when on) as floats, for handlers (TensorBoard scalars and
+    image grids, stats).
 
     Args:
         device, max_epochs, train_data_loader: as in ``monai.engines.Trainer``.
@@ -52,6 +72,8 @@ class ConditionalGANTrainer(Trainer):
         n_labels: label values per phase.
         adversarial_loss: default hinge ``PatchAdversarialLoss``.
         fm_weight: weight of discriminator feature matching (GauGAN: 10).
+        region_weight: weight of ``region_mean_loss`` (0: off, GauGAN's losses only); it holds the tissue
+            contrast (blood pool / myocardium) to the real frames'.
         perceptual_loss: optional ``(pred, real) -> loss`` (e.g. MONAI ``PerceptualLoss`` loaded from a local
             file); never downloaded.
         perceptual_weight: its weight.
@@ -70,6 +92,7 @@ class ConditionalGANTrainer(Trainer):
         n_labels: int = 4,
         adversarial_loss: Callable | None = None,
         fm_weight: float = 10.0,
+        region_weight: float = 0.0,
         perceptual_loss: Callable | None = None,
         perceptual_weight: float = 1.0,
         epoch_length: int | None = None,
@@ -93,6 +116,7 @@ class ConditionalGANTrainer(Trainer):
         self.n_labels = n_labels
         self.adversarial_loss = adversarial_loss or PatchAdversarialLoss(criterion="hinge")
         self.fm_weight = fm_weight
+        self.region_weight = region_weight
         self.perceptual_loss = perceptual_loss
         self.perceptual_weight = perceptual_weight
 
@@ -124,6 +148,10 @@ class ConditionalGANTrainer(Trainer):
         fm = feature_matching_loss(feats_fake, feats_real)
         g_loss = adv + self.fm_weight * fm
         out = {}
+        if self.region_weight:
+            region = region_mean_loss(fake, real, onehot)
+            g_loss = g_loss + self.region_weight * region
+            out[REGION_LOSS] = float(region.detach())
         if self.perceptual_loss is not None:
             perceptual = self.perceptual_loss(fake, real)
             g_loss = g_loss + self.perceptual_weight * perceptual

@@ -16,9 +16,9 @@ import numpy as np
 import torch
 from monai.losses import DiceCELoss
 
-from cardio_monai.constants import LABEL_LV, LABEL_MYOCARDIUM
+from cardio_monai.constants import CONTRAST_TOLERANCE, LABEL_LV, LABEL_MYOCARDIUM
 from cardio_monai.networks.segmenter import make_segmenter
-from cardio_monai.utils import atomic_path
+from cardio_monai.utils import atomic_path, progress
 from cardio_monai.utils.checkpoint import load_weights
 
 
@@ -270,6 +270,65 @@ def evaluate_generator(
     out.mkdir(parents=True, exist_ok=True)
     (out / "metrics.json").write_text(json.dumps(report, indent=2) + "\n")
     example_grid(out / "examples.png", real_held, synthetic)
+    return report
+
+
+def select_checkpoint(
+    dataset_dir: str,
+    bundle: str,
+    checkpoints: Sequence[str],
+    out_file: str,
+    fold: int = 0,
+    n_folds: int = 5,
+    split_seed: int = 0,
+    max_contrast: float = CONTRAST_TOLERANCE,
+    segmenter_epochs: int = 10,
+    segmenter_file: str | None = None,
+    device: str = "cpu",
+) -> dict[str, Any]:
+    """Pick one of a run's generator checkpoints without looking at the held-out subjects: each is
+    scored on the **training** subjects of ``fold`` (Dice ratio of the segmenter trained on their real
+    frames, blood/myocardium contrast against their real frames), and the rule, fixed in advance, takes
+    the highest myocardium Dice ratio among those whose contrast is within ``max_contrast`` (relative) of
+    the real frames' (if none is, the one closest in contrast). Writes every score and the choice to
+    ``out_file`` (JSON) and returns them; ``checkpoint`` of the result names the chosen file."""
+    if not checkpoints:
+        raise ValueError("no checkpoints to choose from")
+    from cardio_monai.synthesis.images import load_generator
+
+    generator, pixel_mm, image_size = load_generator(bundle, device, weights=checkpoints[0])
+    train, _, read_frames = _split_frames(dataset_dir, fold, n_folds, split_seed, pixel_mm, image_size)
+    real = read_frames(train)
+    segmenter = _segmenter(lambda: real, segmenter_epochs, device, segmenter_file)
+    dice_real = dice_per_label(segmenter, real, device=device)
+    c_real = contrast_ratio(real)
+    rows = []
+    for path in progress(checkpoints, desc="scoring", unit="checkpoint"):
+        load_weights(generator, path, "a generator checkpoint", "pass checkpoints of this bundle's generator")
+        synthetic = synthesize_items(generator.eval(), real, device)
+        dice = dice_per_label(segmenter, synthetic, device=device)
+        rows.append(
+            {
+                "checkpoint": str(path),
+                "dice_ratio_LV": round(dice[LABEL_LV] / dice_real[LABEL_LV], 4),
+                "dice_ratio_myocardium": round(dice[LABEL_MYOCARDIUM] / dice_real[LABEL_MYOCARDIUM], 4),
+                "contrast_relative_difference": round(contrast_ratio(synthetic) / c_real - 1, 4),
+            }
+        )
+    eligible = [r for r in rows if abs(r["contrast_relative_difference"]) <= max_contrast]
+    if eligible:
+        chosen = max(eligible, key=lambda r: r["dice_ratio_myocardium"])
+    else:
+        chosen = min(rows, key=lambda r: abs(r["contrast_relative_difference"]))
+    report = {
+        "evaluated_on": f"training subjects of fold {fold} ({len(train)}), segmenter trained on their real frames",
+        "rule": f"among checkpoints whose blood/myocardium contrast is within {max_contrast:.0%} of the real "
+        "frames', the highest myocardium Dice ratio (none within: the closest in contrast)",
+        "checkpoint": chosen["checkpoint"],
+        "checkpoints": rows,
+    }
+    with atomic_path(out_file) as tmp:
+        tmp.write_text(json.dumps(report, indent=2) + "\n")
     return report
 
 

@@ -90,3 +90,48 @@ def test_compare_backgrounds_writes_figures_and_refuses_a_joint_checkpoint(tiny_
         compare_backgrounds(
             str(data), str(tiny_bundle), str(tiny_bundle / "models" / "model.pt"), str(tmp_path / "x"), n_folds=3
         )
+
+
+def test_select_checkpoint_scores_on_training_subjects_and_applies_the_rule(tiny_bundle, tmp_path):
+    import json
+    import sys
+    from pathlib import Path
+
+    import torch
+
+    from cardio_monai.io import InputError
+    from cardio_monai.networks.gaugan import SPADEGenerator
+    from cardio_monai.synthesis.realism import select_checkpoint
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "regression"))
+    from sfera_tiny import write_phantoms
+
+    data = write_phantoms(tmp_path / "phantoms")
+    checkpoints = [str(tiny_bundle / "models" / "model.pt")]
+    for seed in (1, 2):
+        torch.manual_seed(seed)
+        checkpoints.append(str(tmp_path / f"g{seed}.pt"))
+        torch.save(SPADEGenerator(image_size=64, channels=(32, 16), spade_hidden=8).state_dict(), checkpoints[-1])
+    seg = str(tmp_path / "segmenter.pt")
+    loose = select_checkpoint(
+        str(data), str(tiny_bundle), checkpoints, str(tmp_path / "loose.json"), n_folds=3, max_contrast=100.0,
+        segmenter_epochs=2, segmenter_file=seg,
+    )  # fmt: skip
+    rows = loose["checkpoints"]
+    assert [r["checkpoint"] for r in rows] == checkpoints
+    assert "training subjects of fold 0 (4)" in loose["evaluated_on"]
+    # Every checkpoint within a loose tolerance: the best myocardium Dice ratio wins.
+    assert loose["checkpoint"] == max(rows, key=lambda r: r["dice_ratio_myocardium"])["checkpoint"]
+    assert json.loads((tmp_path / "loose.json").read_text()) == loose
+    # Random generators are far from the real contrast; with no tolerance the closest one is taken.
+    strict = select_checkpoint(
+        str(data), str(tiny_bundle), checkpoints, str(tmp_path / "strict.json"), n_folds=3, max_contrast=0.0,
+        segmenter_file=seg,
+    )  # fmt: skip
+    assert strict["checkpoints"] == rows  # same segmenter, same frames: the same scores
+    assert strict["checkpoint"] == min(rows, key=lambda r: abs(r["contrast_relative_difference"]))["checkpoint"]
+    per_frame = tmp_path / "per_frame.pt"
+    torch.save(SPADEGenerator(phases=1, image_size=64, channels=(32, 16), spade_hidden=8).state_dict(), per_frame)
+    with pytest.raises(InputError, match="per_frame.pt"):
+        select_checkpoint(str(data), str(tiny_bundle), [str(per_frame)], str(tmp_path / "x.json"), n_folds=3)
+    assert not (tmp_path / "x.json").exists()
