@@ -86,6 +86,29 @@ def test_unknown_labels_name_the_file(tiny_bundle, masks, tmp_path):
     assert code == 2 and err.count("\n") == 1 and path.name in err and "outside" in err
 
 
+def test_es_map_of_another_size_names_the_file_and_writes_no_manifest(tiny_bundle, masks, tmp_path):
+    import nibabel as nib
+
+    bad = tmp_path / "masks"
+    shutil.copytree(masks, bad)
+    path = sorted(bad.glob("*_ES.nii.gz"))[-1]
+    img = nib.load(str(path))
+    nib.save(nib.Nifti1Image(np.asarray(img.dataobj)[:-3], img.affine), str(path))
+    out = tmp_path / "o"
+    code, err = _run(str(bad), "--out", str(out), "--bundle", str(tiny_bundle))
+    assert code == 2 and err.count("\n") == 1 and path.name in err and "does not match" in err
+    assert not (out / "manifest.csv").exists()
+
+
+def test_mask_file_listed_but_missing_names_the_file(tiny_bundle, masks, tmp_path):
+    bad = tmp_path / "masks"
+    shutil.copytree(masks, bad)
+    path = sorted(bad.glob("*_ED.nii.gz"))[0]
+    path.unlink()
+    code, err = _run(str(bad), "--out", str(tmp_path / "o"), "--bundle", str(tiny_bundle))
+    assert code == 2 and err.count("\n") == 1 and path.name in err and "not found" in err
+
+
 def test_checkpoint_of_another_architecture_is_refused(tiny_bundle, masks, tmp_path):
     root = tmp_path / "bundle"
     shutil.copytree(tiny_bundle, root)
