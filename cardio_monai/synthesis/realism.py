@@ -337,19 +337,22 @@ def compare_backgrounds(
     bundle: str,
     per_frame_weights: str,
     out_dir: str,
+    joint_weights: str | None = None,
+    stem: str = "background",
     fold: int = 0,
     n_folds: int = 5,
     split_seed: int = 0,
     count: int = 5,
     device: str = "cpu",
 ) -> dict[str, Any]:
-    """ED-ES consistency of the background, the bundle's joint generator against a per-frame (paper)
-    generator (``per_frame_weights``, the same bundle config with ``phases=1``), on the held-out subjects
-    of ``fold``: mean |ED - ES| over pixels that are background in both phases (real frames for
-    reference). Writes ``background.json`` and ``background.png`` (``count`` slices) in ``out_dir``."""
+    """ED-ES consistency of the background, the bundle's joint generator (its ``models/model.pt``, or
+    ``joint_weights``) against a per-frame (paper) generator (``per_frame_weights``, the same bundle
+    config with ``phases=1``), on the held-out subjects of ``fold``: mean |ED - ES| over pixels that are
+    background in both phases (real frames for reference). Writes ``<stem>.json`` and ``<stem>.png``
+    (``count`` slices) in ``out_dir``."""
     from cardio_monai.synthesis.images import load_generator
 
-    joint, pixel_mm, image_size = load_generator(bundle, device)
+    joint, pixel_mm, image_size = load_generator(bundle, device, weights=joint_weights)
     per_frame, _, _ = load_generator(bundle, device, weights=per_frame_weights, phases=1)
     _, held, read_frames = _split_frames(dataset_dir, fold, n_folds, split_seed, pixel_mm, image_size)
     real = read_frames(held)
@@ -364,10 +367,11 @@ def compare_backgrounds(
     }
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    (out / "background.json").write_text(json.dumps(report, indent=2) + "\n")
+    with atomic_path(out / f"{stem}.json") as tmp:
+        tmp.write_text(json.dumps(report, indent=2) + "\n")
     picks = _picks(len(real), count)
     background_grid(
-        out / "background.png",
+        out / f"{stem}.png",
         [real[k] for k in picks],
         [("real", [real[k] for k in picks])] + [(n, [s[k] for k in picks]) for n, s in synthetic.items()],
     )

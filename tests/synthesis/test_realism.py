@@ -86,6 +86,20 @@ def test_compare_backgrounds_writes_figures_and_refuses_a_joint_checkpoint(tiny_
     assert change["real"] < 0.1  # static phantom background
     assert json.loads((tmp_path / "out" / "background.json").read_text()) == json.loads(json.dumps(report))
     assert (tmp_path / "out" / "background.png").stat().st_size > 5_000
+    torch.manual_seed(2)  # another joint checkpoint of the same architecture, written under another stem
+    joint = tmp_path / "joint.pt"
+    torch.save(SPADEGenerator(image_size=64, channels=(32, 16), spade_hidden=8).state_dict(), joint)
+    other = compare_backgrounds(
+        str(data),
+        str(tiny_bundle),
+        str(per_frame),
+        str(tmp_path / "out"),
+        joint_weights=str(joint),
+        stem="b2",
+        n_folds=3,
+    )["background_ed_es_abs_difference"]
+    assert other["real"] == change["real"] and other["per-frame"] == change["per-frame"]
+    assert other["joint"] != change["joint"] and (tmp_path / "out" / "b2.png").is_file()
     with pytest.raises(InputError, match="model.pt"):  # the joint checkpoint is not a per-frame generator
         compare_backgrounds(
             str(data), str(tiny_bundle), str(tiny_bundle / "models" / "model.pt"), str(tmp_path / "x"), n_folds=3
