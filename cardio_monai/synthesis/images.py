@@ -50,8 +50,10 @@ def load_generator(
 ) -> tuple[torch.nn.Module, float, int]:
     """The bundle's generator with its weights (eval mode), its pixel size (mm) and input size (px).
 
-    ``weights``: another checkpoint than the bundle's ``models/model.pt``; ``overrides``: config values of
-    ``train.json`` to replace first (e.g. ``phases=1`` for a per-frame generator).
+    The network is the ``network_def`` of the bundle's ``configs/inference.json`` (its one description
+    for inference, as the model zoo reads it). ``weights``: another checkpoint than the bundle's
+    ``models/model.pt``; ``overrides``: config values to replace first (e.g. ``phases=1`` for a per-frame
+    generator).
 
     Raises:
         InputError: no bundle config, a missing or corrupt checkpoint, or one of another architecture.
@@ -59,13 +61,13 @@ def load_generator(
     from monai.bundle import ConfigParser
 
     root = Path(bundle) if bundle is not None else DEFAULT_BUNDLE
-    config = root / "configs" / "train.json"
+    config = root / "configs" / "inference.json"
     if not config.is_file():
-        raise InputError(root, "not a GauGAN bundle: no configs/train.json")
+        raise InputError(root, "not a GauGAN bundle: no configs/inference.json")
     parser = ConfigParser()
     parser.read_config(str(config))
     parser.update(overrides)
-    generator = parser.get_parsed_content("generator_def")
+    generator = parser.get_parsed_content("network_def")
     load_weights(
         generator,
         Path(weights) if weights is not None else root / "models" / "model.pt",
@@ -121,41 +123,83 @@ def _read_mask_manifest(mask_dir: Path) -> list[dict[str, str]]:
     return rows
 
 
+class CohortSynthesizer:
+    """Image stacks for every subject of a mask cohort (``synthesize-masks`` output) with a generator.
+
+    Args:
+        generator: label maps (B, P, H, W) -> frames (B, P, H, W) in [0, 1] (``frames_from_labels``).
+        pixel_mm: the generator's pixel size (mm).
+        image_size: its input size (px).
+        device: where it runs.
+        checkpoint: weights to load into ``generator`` first (a state dict file); ``None``: as given.
+
+    Calling it with ``(mask_dir, out)`` writes ``<subject>_ED.nii.gz`` and ``<subject>_ES.nii.gz`` (the label
+    maps' geometry) and ``out/manifest.csv``, keeping subjects finished by an earlier run, and returns the
+    manifest rows.
+    """
+
+    def __init__(
+        self,
+        generator: torch.nn.Module,
+        pixel_mm: float,
+        image_size: int,
+        device: str | torch.device = "cpu",
+        checkpoint: str | Path | None = None,
+    ) -> None:
+        if checkpoint is not None:
+            load_weights(generator, checkpoint, "the bundle's generator", "train the GauGAN bundle")
+        self.generator = generator.to(device).eval()
+        self.pixel_mm, self.image_size, self.device = float(pixel_mm), int(image_size), device
+
+    def __call__(self, mask_dir: str | Path, out: str | Path) -> list[dict[str, Any]]:
+        mask_dir, out = Path(mask_dir), Path(out)
+        rows = _read_mask_manifest(mask_dir)
+        out.mkdir(parents=True, exist_ok=True)
+        written = []
+        for row in progress(rows, desc="synthesize-images"):
+            ed_path, es_path = mask_dir / row["ed_path"], mask_dir / row["es_path"]
+            ed_out, es_out = out / f"{row['subject']}_ED.nii.gz", out / f"{row['subject']}_ES.nii.gz"
+            if not (ed_out.is_file() and es_out.is_file()):  # resumable: finished subjects are kept
+                ed = load_label(ed_path)
+                es = load_label(es_path, shape=ed.shape)
+                _, affine, zooms = load_nifti(ed_path, ndim=(3,))
+                frames = synthesize_stack(
+                    ed,
+                    es,
+                    (float(zooms[0]), float(zooms[1])),
+                    self.generator,
+                    self.pixel_mm,
+                    self.image_size,
+                    self.device,
+                )
+                write_nifti(ed_out, frames[0], affine)
+                write_nifti(es_out, frames[1], affine)
+            written.append(
+                {
+                    "subject": row["subject"],
+                    "source_subject": row.get("source_subject", ""),
+                    "operation": row.get("operation", ""),
+                    "EDV_ml": row["EDV_ml"],
+                    "ESV_ml": row["ESV_ml"],
+                    "EF_pct": row.get("EF_pct", ""),
+                    "ed_image_path": ed_out.name,
+                    "es_image_path": es_out.name,
+                    "ed_label_path": os.path.relpath(ed_path, out),
+                    "es_label_path": os.path.relpath(es_path, out),
+                }
+            )
+        write_csv(out / MANIFEST, written, COLUMNS)
+        return written
+
+
 def synthesize_images(
     mask_dir: str | Path, out: str | Path, bundle: str | Path | None = None, device: str = "cpu"
 ) -> list[dict[str, Any]]:
-    """Image stacks for every subject of a mask cohort; returns the manifest rows written to ``OUT/manifest.csv``."""
+    """Image stacks for every subject of a mask cohort with the bundle's generator; returns the manifest rows
+    written to ``OUT/manifest.csv`` (see :class:`CohortSynthesizer`)."""
     from cardio_monai.regression.predict import resolve_device
 
-    mask_dir, out = Path(mask_dir), Path(out)
-    rows = _read_mask_manifest(mask_dir)
+    _read_mask_manifest(Path(mask_dir))  # a wrong MASK_DIR is reported before the generator is loaded
     dev = resolve_device(device)
     generator, pixel_mm, image_size = load_generator(bundle, dev)
-    out.mkdir(parents=True, exist_ok=True)
-    written = []
-    for row in progress(rows, desc="synthesize-images"):
-        ed_path, es_path = mask_dir / row["ed_path"], mask_dir / row["es_path"]
-        ed_out, es_out = out / f"{row['subject']}_ED.nii.gz", out / f"{row['subject']}_ES.nii.gz"
-        if not (ed_out.is_file() and es_out.is_file()):  # resumable: finished subjects are kept
-            ed = load_label(ed_path)
-            es = load_label(es_path, shape=ed.shape)
-            _, affine, zooms = load_nifti(ed_path, ndim=(3,))
-            frames = synthesize_stack(ed, es, (float(zooms[0]), float(zooms[1])), generator, pixel_mm, image_size, dev)
-            write_nifti(ed_out, frames[0], affine)
-            write_nifti(es_out, frames[1], affine)
-        written.append(
-            {
-                "subject": row["subject"],
-                "source_subject": row.get("source_subject", ""),
-                "operation": row.get("operation", ""),
-                "EDV_ml": row["EDV_ml"],
-                "ESV_ml": row["ESV_ml"],
-                "EF_pct": row.get("EF_pct", ""),
-                "ed_image_path": ed_out.name,
-                "es_image_path": es_out.name,
-                "ed_label_path": os.path.relpath(ed_path, out),
-                "es_label_path": os.path.relpath(es_path, out),
-            }
-        )
-    write_csv(out / MANIFEST, written, COLUMNS)
-    return written
+    return CohortSynthesizer(generator, pixel_mm, image_size, dev)(mask_dir, out)

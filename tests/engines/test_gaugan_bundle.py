@@ -79,3 +79,50 @@ def test_torchrun_two_processes_gloo(tmp_path):
     assert proc.returncode == 0, proc.stderr[-3000:]
     state = torch.load(tmp_path / "models" / "model.pt", weights_only=True)
     SPADEGenerator(image_size=64, channels=(32, 16), spade_hidden=8).load_state_dict(state)  # no "module." keys
+
+
+def _bundle_cli(*args: str):
+    import subprocess
+
+    return subprocess.run([sys.executable, "-m", "monai.bundle", *args], capture_output=True, text=True)
+
+
+def test_verify_metadata_offline_against_the_schema_in_the_repo():
+    schema = BUNDLE.parent / "schema" / "meta_schema_regression.json"
+    proc = _bundle_cli("verify_metadata", "--meta_file", str(CONFIGS / "metadata.json"), "--filepath", str(schema))
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert "metadata is verified with no error" in proc.stderr + proc.stdout
+
+
+def test_verify_net_in_out_with_the_inference_network():
+    proc = _bundle_cli(
+        "verify_net_in_out",
+        "network_def",
+        "--meta_file",
+        str(CONFIGS / "metadata.json"),
+        "--config_file",
+        str(CONFIGS / "inference.json"),
+        "--device",
+        "cpu",
+    )
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert "data shape of network is verified with no error" in proc.stderr + proc.stdout
+
+
+def test_inference_network_is_the_trained_one_and_takes_the_shipped_weights():
+    from monai.bundle import ConfigParser
+
+    nets = {}
+    for name, key in (("train.json", "generator_def"), ("inference.json", "network_def")):
+        parser = ConfigParser()
+        parser.read_config(str(CONFIGS / name))
+        nets[name] = parser.get_parsed_content(key)
+        nets[f"{name}:geometry"] = (parser["pixel_mm"], parser["image_size"])
+    shapes = {
+        name: {k: v.shape for k, v in nets[name].state_dict().items()} for name in ("train.json", "inference.json")
+    }
+    assert shapes["train.json"] == shapes["inference.json"]
+    assert nets["train.json:geometry"] == nets["inference.json:geometry"]
+    state = torch.load(BUNDLE / "models" / "model.pt", map_location="cpu", weights_only=True)
+    nets["inference.json"].load_state_dict(state)  # strict: every tensor of the shipped file fits
+    assert (BUNDLE / "models" / "model.pt").stat().st_size <= 25 * 2**20

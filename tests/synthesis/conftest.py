@@ -56,9 +56,10 @@ def tiny_bundle(tmp_path_factory) -> Path:
     """A GauGAN bundle with a tiny, untrained generator (64 px at 3 mm)."""
     root = tmp_path_factory.mktemp("gaugan")
     shutil.copytree(GAUGAN_BUNDLE / "configs", root / "configs")
-    config = json.loads((root / "configs" / "train.json").read_text())
-    config.update(TINY_GAUGAN)
-    (root / "configs" / "train.json").write_text(json.dumps(config))
+    for name in ("train.json", "inference.json"):
+        config = json.loads((root / "configs" / name).read_text())
+        config.update(TINY_GAUGAN)
+        (root / "configs" / name).write_text(json.dumps(config))
     (root / "models").mkdir()
     torch.manual_seed(0)
     g = SPADEGenerator(image_size=64, channels=(32, 16), spade_hidden=8)
