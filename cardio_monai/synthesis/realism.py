@@ -8,6 +8,7 @@ is also the independent reader later experiments compare against.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -182,6 +183,55 @@ def background_grid(
     _image_grid(path, grid, [f"{i['subject']} z{i['slice']}" for i in items], panel_inches=1.6)
 
 
+def _epoch(row: dict[str, Any], index: int) -> int:
+    """A score row's epoch: its ``epoch`` key, else ``epoch=N`` in its checkpoint name, else its position."""
+    if "epoch" in row:
+        return int(row["epoch"])
+    match = re.search(r"epoch=(\d+)", str(row.get("checkpoint", "")))
+    return int(match[1]) if match else index + 1
+
+
+def selection_plot(
+    path,
+    runs: Sequence[tuple[str, Sequence[dict[str, Any]]]],
+    marks: Sequence[tuple[int, str]] = (),
+    max_contrast: float = CONTRAST_TOLERANCE,
+    title: str | None = None,
+) -> None:
+    """PNG of checkpoint scores against the epoch: blood/myocardium contrast difference (%) with the
+    tolerance band, and the Dice ratios (LV, myocardium) with the 0.9 line. ``runs``: (name, score rows of
+    ``select_checkpoint``); ``marks``: (epoch, text) drawn as vertical lines (e.g. the chosen epoch)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, (top, bottom) = plt.subplots(2, 1, figsize=(7, 5.5), sharex=True)
+    top.axhspan(-100 * max_contrast, 100 * max_contrast, color="tab:green", alpha=0.12, label="tolerance")
+    for name, rows in runs:
+        epochs = [_epoch(r, k) for k, r in enumerate(rows)]
+        top.plot(epochs, [100 * r["contrast_relative_difference"] for r in rows], "o-", ms=3, label=name)
+        line = bottom.plot(epochs, [r["dice_ratio_myocardium"] for r in rows], "o-", ms=3, label=f"{name}: myocardium")
+        bottom.plot(
+            epochs, [r["dice_ratio_LV"] for r in rows], "^--", ms=3, color=line[0].get_color(), label=f"{name}: LV"
+        )
+    bottom.axhline(0.9, color="k", lw=0.8, ls=":")
+    for epoch, text in marks:
+        for ax in (top, bottom):
+            ax.axvline(epoch, color="k", lw=0.8, alpha=0.5)
+        top.annotate(text, (epoch, top.get_ylim()[1]), fontsize=7, ha="center", va="bottom")
+    top.set_ylabel("contrast vs real (%)")
+    bottom.set_ylabel("Dice ratio synthetic / real")
+    bottom.set_xlabel("epoch")
+    top.legend(fontsize=7)
+    bottom.legend(fontsize=7, ncol=2)
+    if title:
+        fig.suptitle(title, fontsize=9)
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+
+
 def _split_frames(
     dataset_dir: str, fold: int, n_folds: int, split_seed: int, pixel_mm: float, image_size: int
 ) -> tuple[list[str], list[str], Any]:
@@ -291,7 +341,8 @@ def select_checkpoint(
     frames, blood/myocardium contrast against their real frames), and the rule, fixed in advance, takes
     the highest myocardium Dice ratio among those whose contrast is within ``max_contrast`` (relative) of
     the real frames' (if none is, the one closest in contrast). Writes every score and the choice to
-    ``out_file`` (JSON) and returns them; ``checkpoint`` of the result names the chosen file."""
+    ``out_file`` (JSON) and a plot of them next to it (same name, ``.png``), and returns them;
+    ``checkpoint`` of the result names the chosen file."""
     if not checkpoints:
         raise ValueError("no checkpoints to choose from")
     from cardio_monai.synthesis.images import load_generator
@@ -329,6 +380,9 @@ def select_checkpoint(
     }
     with atomic_path(out_file) as tmp:
         tmp.write_text(json.dumps(report, indent=2) + "\n")
+    chosen_epoch = _epoch(chosen, rows.index(chosen))
+    with atomic_path(Path(out_file).with_suffix(".png")) as tmp:
+        selection_plot(tmp, [("checkpoints", rows)], [(chosen_epoch, "chosen")], max_contrast, report["evaluated_on"])
     return report
 
 

@@ -137,6 +137,7 @@ def test_select_checkpoint_scores_on_training_subjects_and_applies_the_rule(tiny
     # Every checkpoint within a loose tolerance: the best myocardium Dice ratio wins.
     assert loose["checkpoint"] == max(rows, key=lambda r: r["dice_ratio_myocardium"])["checkpoint"]
     assert json.loads((tmp_path / "loose.json").read_text()) == loose
+    assert (tmp_path / "loose.png").stat().st_size > 10_000  # the scores against the epoch
     # Random generators are far from the real contrast; with no tolerance the closest one is taken.
     strict = select_checkpoint(
         str(data), str(tiny_bundle), checkpoints, str(tmp_path / "strict.json"), n_folds=3, max_contrast=0.0,
@@ -148,4 +149,12 @@ def test_select_checkpoint_scores_on_training_subjects_and_applies_the_rule(tiny
     torch.save(SPADEGenerator(phases=1, image_size=64, channels=(32, 16), spade_hidden=8).state_dict(), per_frame)
     with pytest.raises(InputError, match="per_frame.pt"):
         select_checkpoint(str(data), str(tiny_bundle), [str(per_frame)], str(tmp_path / "x.json"), n_folds=3)
-    assert not (tmp_path / "x.json").exists()
+    assert not (tmp_path / "x.json").exists() and not (tmp_path / "x.png").exists()
+
+
+def test_epoch_of_a_score_row():
+    from cardio_monai.synthesis.realism import _epoch
+
+    assert _epoch({"epoch": 96}, 0) == 96
+    assert _epoch({"checkpoint": "runs/gan/model_epoch=125.pt"}, 0) == 125
+    assert _epoch({"checkpoint": "g1.pt"}, 4) == 5
