@@ -9,6 +9,7 @@ import torch
 from monai.bundle import ConfigWorkflow
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "regression"))
+from bundle_checks import assert_metadata_verified, assert_net_in_out_verified
 from sfera_tiny import torchrun_bundle, write_phantoms
 
 from cardio_monai.networks.gaugan import SPADEGenerator
@@ -81,32 +82,12 @@ def test_torchrun_two_processes_gloo(tmp_path):
     SPADEGenerator(image_size=64, channels=(32, 16), spade_hidden=8).load_state_dict(state)  # no "module." keys
 
 
-def _bundle_cli(*args: str):
-    import subprocess
-
-    return subprocess.run([sys.executable, "-m", "monai.bundle", *args], capture_output=True, text=True)
-
-
 def test_verify_metadata_offline_against_the_schema_in_the_repo():
-    schema = BUNDLE.parent / "schema" / "meta_schema_regression.json"
-    proc = _bundle_cli("verify_metadata", "--meta_file", str(CONFIGS / "metadata.json"), "--filepath", str(schema))
-    assert proc.returncode == 0, proc.stderr[-2000:]
-    assert "metadata is verified with no error" in proc.stderr + proc.stdout
+    assert_metadata_verified(CONFIGS)
 
 
 def test_verify_net_in_out_with_the_inference_network():
-    proc = _bundle_cli(
-        "verify_net_in_out",
-        "network_def",
-        "--meta_file",
-        str(CONFIGS / "metadata.json"),
-        "--config_file",
-        str(CONFIGS / "inference.json"),
-        "--device",
-        "cpu",
-    )
-    assert proc.returncode == 0, proc.stderr[-2000:]
-    assert "data shape of network is verified with no error" in proc.stderr + proc.stdout
+    assert_net_in_out_verified(CONFIGS)
 
 
 def test_inference_network_is_the_trained_one_and_takes_the_shipped_weights():

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 import torch
+from bundle_checks import assert_metadata_verified, assert_net_in_out_verified
 from monai.bundle import ConfigParser, ConfigWorkflow
 from sfera_tiny import BUNDLE, REPO, TINY, overrides, torchrun_bundle
 
@@ -118,32 +119,11 @@ def _bundle_cli(*args: str, cwd: Path = REPO) -> subprocess.CompletedProcess:
 
 
 def test_verify_metadata_offline_against_the_schema_in_the_repo():
-    proc = _bundle_cli(
-        "verify_metadata",
-        "--meta_file",
-        str(CONFIGS / "metadata.json"),
-        "--filepath",
-        str(REPO / "bundles" / "schema" / "meta_schema_regression.json"),
-    )
-    assert proc.returncode == 0, proc.stderr[-2000:]
-    assert "metadata is verified with no error" in proc.stderr + proc.stdout
+    assert_metadata_verified(CONFIGS)
 
 
 def test_verify_net_in_out():
-    proc = _bundle_cli(
-        "verify_net_in_out",
-        "network_def",
-        "--meta_file",
-        str(CONFIGS / "metadata.json"),
-        "--config_file",
-        str(CONFIGS / "inference.json"),
-        "--device",
-        "cpu",
-        "--any",
-        "4",
-    )
-    assert proc.returncode == 0, proc.stderr[-2000:]
-    assert "data shape of network is verified with no error" in proc.stderr + proc.stdout
+    assert_net_in_out_verified(CONFIGS, "--any", "4")
 
 
 def test_ckpt_export_torchscript_equals_eager_head_included(trained, tmp_path):
