@@ -93,17 +93,15 @@ def test_verify_net_in_out_with_the_inference_network():
 def test_inference_network_is_the_trained_one_and_takes_the_shipped_weights():
     from monai.bundle import ConfigParser
 
-    nets = {}
+    nets, geometry = {}, {}
     for name, key in (("train.json", "generator_def"), ("inference.json", "network_def")):
         parser = ConfigParser()
         parser.read_config(str(CONFIGS / name))
         nets[name] = parser.get_parsed_content(key)
-        nets[f"{name}:geometry"] = (parser["pixel_mm"], parser["image_size"])
-    shapes = {
-        name: {k: v.shape for k, v in nets[name].state_dict().items()} for name in ("train.json", "inference.json")
-    }
+        geometry[name] = (parser["pixel_mm"], parser["image_size"])
+    shapes = {name: {k: v.shape for k, v in net.state_dict().items()} for name, net in nets.items()}
     assert shapes["train.json"] == shapes["inference.json"]
-    assert nets["train.json:geometry"] == nets["inference.json:geometry"]
+    assert geometry["train.json"] == geometry["inference.json"]
     state = torch.load(BUNDLE / "models" / "model.pt", map_location="cpu", weights_only=True)
     nets["inference.json"].load_state_dict(state)  # strict: every tensor of the shipped file fits
     assert (BUNDLE / "models" / "model.pt").stat().st_size <= 25 * 2**20
