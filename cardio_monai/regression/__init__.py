@@ -1,5 +1,6 @@
 """SFERA regression: studies as training/inference items, engine pieces, and prediction."""
 
+from cardio_monai.regression.cohorts import imbalanced_subset, resume_path, source_datalist, source_split
 from cardio_monai.regression.data import (
     LoadStudyd,
     augmentation,
@@ -28,9 +29,13 @@ __all__ = [
     "augmentation",
     "collate_studies",
     "fit_target_range",
+    "imbalanced_subset",
     "prediction_rows",
     "record_targets",
+    "resume_path",
     "sequence_features",
+    "source_datalist",
+    "source_split",
     "split_datalist",
     "study_datalist",
     "write_predictions",

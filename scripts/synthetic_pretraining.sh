@@ -1,0 +1,116 @@
+#!/usr/bin/env bash
+# The paper's experiment on our data: synthetic pretraining (SSO), finetuning on real subjects (RSP),
+# against real-only training (RSO), on the held-out subjects of a fold. docs/synthetic_pretraining.md.
+#
+#   bash scripts/synthetic_pretraining.sh PROFILE OUT_DIR [FOLD ...]     (default fold: 0)
+#
+# Per fold, into OUT_DIR/foldK/:
+#   real_train/   links to the fold's training subjects (the test fifth is never linked)
+#   masks/        synthesize-masks from real_train only
+#   images/       synthesize-images with a generator trained without the fold's test subjects
+#   sso/          SFERA trained on the synthetic cohort (validation: 10 % of the sources, held back
+#                 whole); sso/test/ its predictions of the real test subjects
+#   rso/          SFERA trained on real_train only; rso/test/ (reused when it exists)
+#   rsp/          sso/model.pt finetuned on real_train (finetune.json); rsp/test/
+#   compare/      RSP against RSO on the test subjects: metrics.json (Kruskal-Wallis), plots
+# Every step is skipped when its output exists and the long ones resume from their checkpoints,
+# so a killed run continues where it stopped. No step sees the fold's test subjects except the
+# final predictions: validation runs once, after the last epoch (no model selection on them).
+#
+# Profiles (numbers in docs/synthetic_pretraining.md):
+#   tiny  phantom-free smoke run on 6 ACDC subjects' masks, a handful of epochs (CI)
+#   cpu   what runs on 2 CPU cores: 4,000 synthetic subjects, 1.5 mm, 100 px, 16 base channels,
+#         the shipped generator (trained on fold 0's 80 training subjects, so fold 0 only)
+#   gpu   the paper's size: 22,653 synthetic subjects, 1 mm, 150 px, 32 base channels
+set -euo pipefail
+cd "$(dirname "$0")/.."
+if [ $# -lt 2 ]; then
+    echo "usage: $0 tiny|cpu|gpu OUT_DIR [FOLD ...]" >&2
+    exit 2
+fi
+PROFILE=$1
+OUT=$2
+shift 2
+FOLDS=${*:-0}
+PY=${PYTHON:-.venv/bin/python}
+DATA=${CARDIO_MONAI_DATA:-../shared/data}/acdc/training
+B=bundles/cardiac_sfera_regression
+GAN=${GAN_BUNDLE:-bundles/cardiac_gaugan_synthesis}
+case $PROFILE in
+    tiny) N=24; SSO_EPOCHS=2; FT_EPOCHS=2; RSO_EPOCHS=2; NET=(--pixel_mm 3.0 --crop_size 48 --base_channels 4 --n_blocks 3)
+          SOURCES=6; RSO_REUSE="" ;;
+    cpu)  N=4000; SSO_EPOCHS=5; FT_EPOCHS=60; RSO_EPOCHS=120; NET=(); SOURCES=all
+          RSO_REUSE=$B/docs/results/cv5/folds ;;
+    gpu)  N=22653; SSO_EPOCHS=30; FT_EPOCHS=120; RSO_EPOCHS=120; SOURCES=all; RSO_REUSE=""
+          NET=(--pixel_mm 1.0 --crop_size 150 --base_channels 32 --batch_size 8) ;;
+    *) echo "error: $PROFILE: unknown profile (tiny, cpu or gpu)" >&2; exit 2 ;;
+esac
+log() { echo "[$(date -u +%H:%M:%S)] $*"; }
+timed() { local t0=$SECONDS; "$@"; log "  took $((SECONDS - t0)) s"; }
+
+for K in $FOLDS; do
+    F=$OUT/fold$K
+    mkdir -p "$F"
+    if [ ! -f "$F/real_train/.done" ]; then
+        log "fold $K: linking its training subjects"
+        "$PY" - "$DATA" "$F/real_train" "$K" "$SOURCES" <<'EOF'
+import sys
+from pathlib import Path
+
+from cardio_monai.regression import split_datalist, study_datalist
+
+data, out, fold, sources = sys.argv[1], Path(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
+train, _ = split_datalist(study_datalist(data), fold, 5, 0)
+train = train if sources == "all" else train[:: max(1, len(train) // int(sources))][: int(sources)]
+out.mkdir(parents=True, exist_ok=True)
+for item in train:
+    link = out / item["subject"]
+    if not link.exists():
+        link.symlink_to(item["study"].path.resolve())
+(out / ".done").write_text(f"{len(train)} subjects\n")
+EOF
+    fi
+    if [ ! -f "$F/masks/manifest.csv" ]; then
+        log "fold $K: synthetic masks ($N)"
+        timed "$PY" -m cardio_monai synthesize-masks "$F/real_train" --out "$F/masks" --n "$N" --seed "$K" --workers 2
+    fi
+    if [ ! -f "$F/images/manifest.csv" ]; then
+        log "fold $K: synthetic images ($GAN)"
+        timed "$PY" -m cardio_monai synthesize-images "$F/masks" --out "$F/images" --bundle "$GAN"
+    fi
+    if [ ! -f "$F/sso/model.pt" ]; then
+        log "fold $K: SSO, $SSO_EPOCHS epochs"
+        timed "$PY" -m monai.bundle run --config_file "['$B/configs/train.json','$B/configs/sso.json']" \
+            --bundle_root $B --dataset_dir "$F/images/manifest.csv" --ckpt_dir "$F/sso" --output_dir "$F/sso" \
+            --max_epochs "$SSO_EPOCHS" "${NET[@]}"
+    fi
+    if [ ! -f "$F/rso/test/predictions.csv" ] && [ -n "$RSO_REUSE" ] && [ -f "$RSO_REUSE/fold${K}_predictions.csv" ]; then
+        log "fold $K: RSO reused from $RSO_REUSE"
+        mkdir -p "$F/rso/test"
+        cp "$RSO_REUSE/fold${K}_predictions.csv" "$F/rso/test/predictions.csv"
+        cp "$RSO_REUSE/fold${K}_reference.csv" "$F/rso/test/reference.csv"
+    fi
+    if [ ! -f "$F/rso/model.pt" ] && [ ! -f "$F/rso/test/predictions.csv" ]; then
+        log "fold $K: RSO, $RSO_EPOCHS epochs"
+        timed "$PY" -m monai.bundle run --config_file $B/configs/train.json --bundle_root $B --dataset_dir "$DATA" \
+            --fold "$K" --max_epochs "$RSO_EPOCHS" --val_interval "$RSO_EPOCHS" --ckpt_dir "$F/rso" \
+            --output_dir "$F/rso" "${NET[@]}"
+    fi
+    if [ ! -f "$F/rsp/model.pt" ]; then
+        log "fold $K: RSP, $FT_EPOCHS epochs from sso/model.pt"
+        timed "$PY" -m monai.bundle run --config_file "['$B/configs/train.json','$B/configs/finetune.json']" \
+            --bundle_root $B --dataset_dir "$DATA" --fold "$K" --pretrained_checkpoint "$F/sso/model.pt" \
+            --max_epochs "$FT_EPOCHS" --val_interval "$FT_EPOCHS" --ckpt_dir "$F/rsp" --output_dir "$F/rsp" "${NET[@]}"
+    fi
+    for E in sso rso rsp; do
+        if [ ! -f "$F/$E/test/predictions.csv" ]; then
+            log "fold $K: $E predicts the test subjects"
+            "$PY" -m monai.bundle run --config_file "['$B/configs/train.json','$B/configs/evaluate.json']" \
+                --bundle_root $B --dataset_dir "$DATA" --fold "$K" --ckpt_dir "$F/$E" --output_dir "$F/$E/test" \
+                "${NET[@]}"
+        fi
+    done
+    log "fold $K: RSP against RSO"
+    "$PY" -m cardio_monai evaluate "$F/rsp/test/predictions.csv" "$F/rsp/test/reference.csv" \
+        --predictions2 "$F/rso/test/predictions.csv" --out "$F/compare"
+done
