@@ -143,12 +143,50 @@ def synthesize_images(mask_dir: str, out: str, bundle: str | None = None, device
     return f"{len(rows)} subjects -> {out}/manifest.csv"
 
 
+def finetune(
+    manifest: str,
+    out: str,
+    bundle: str | None = None,
+    epochs: int = 30,
+    lr: float = 3e-4,
+    holdout: float = 0.2,
+    seed: int = 0,
+    device: str = "cpu",
+) -> str:
+    """Adapt the SFERA bundle to a site's studies: writes a complete bundle to OUT for ``predict --bundle OUT``.
+
+    Args:
+        manifest: manifest CSV of the site's studies with label maps or only ``EDV_ml, ESV_ml`` (report volumes).
+        out: new bundle folder (must not exist or be empty); written only when finetuning succeeded.
+        bundle: SFERA bundle to start from (default: the shipped one).
+        epochs: finetuning epochs.
+        lr: learning rate (RAdam).
+        holdout: fraction of the studies held back to measure the error before and after.
+        seed: seed of the held-back draw and of training.
+        device: ``cpu`` or ``cuda``.
+    """
+    from cardio_monai.regression.site_finetune import finetune_bundle
+
+    try:
+        report = finetune_bundle(manifest, out, bundle, int(epochs), float(lr), float(holdout), int(seed), device)
+    except InputError:
+        raise
+    except ValueError as err:  # a flag out of range: the library names the parameter
+        raise InputError("finetune", str(err)) from None
+    ef, edv = report["rmse"]["EF"], report["rmse"]["EDV"]
+    return (
+        f"{len(report['train_subjects'])} studies finetuned, {len(report['holdout_subjects'])} held back: "
+        f"EF RMSE {ef['before']:.1f} -> {ef['after']:.1f} %, EDV {edv['before']:.1f} -> {edv['after']:.1f} ml -> {out}"
+    )
+
+
 COMMANDS = {
     "volumes": volumes,
     "predict": predict,
     "synthesize-masks": synthesize_masks,
     "synthesize-images": synthesize_images,
     "evaluate": evaluate,
+    "finetune": finetune,
 }
 
 
