@@ -12,7 +12,8 @@
 #                 whole); sso/test/ its predictions of the real test subjects
 #   rso/          SFERA trained on real_train only; rso/test/ (reused when it exists)
 #   rsp/          sso/model.pt finetuned on real_train (finetune.json); rsp/test/
-#   compare/      RSP against RSO on the test subjects: metrics.json (Kruskal-Wallis), plots
+#   compare/      RSP against RSO on the test subjects: metrics.json (Kruskal-Wallis), plots;
+#                 experiments.md/.json: SSO, RSO, RSP in the layout of the paper's Table 1
 # Every step is skipped when its output exists and the long ones resume from their checkpoints,
 # so a killed run continues where it stopped. No step sees the fold's test subjects except the
 # final predictions: validation runs once, after the last epoch (no model selection on them).
@@ -113,4 +114,14 @@ EOF
     log "fold $K: RSP against RSO"
     "$PY" -m cardio_monai evaluate "$F/rsp/test/predictions.csv" "$F/rsp/test/reference.csv" \
         --predictions2 "$F/rso/test/predictions.csv" --out "$F/compare"
+    "$PY" - "$F" <<'EOF'
+import sys
+from pathlib import Path
+
+from cardio_monai.evaluation.experiments import write_experiments
+
+f = Path(sys.argv[1])
+runs = {e.upper(): (f / e / "test" / "predictions.csv", f / e / "test" / "reference.csv") for e in ("sso", "rso", "rsp")}
+print(write_experiments(runs, f / "compare")["n_subjects"], "subjects ->", f / "compare" / "experiments.md")
+EOF
 done
