@@ -5,6 +5,11 @@ The ED and ES frames of a slice are generated jointly: the generator sees the on
 both phases (``phases * n_labels`` channels) and returns both frames as channels, so the two phases
 of a synthetic subject share one background and one appearance (the paper's 2D model, one frame at a
 time, gives them inconsistent backgrounds). ``phases=1`` is the paper's per-frame model.
+
+The generator is scriptable (``torch.jit.script``, what ``monai.bundle ckpt_export`` does by default):
+MONAI's ``SPADENet`` is not (its decoder interpolates to a size held in a list), so the deterministic
+decoder's layers are built by ``SPADENet`` and run by :class:`_SPADEDecoderPath`, under the same
+parameter names (``net.decoder.*``): checkpoints of either form load into the other, strictly.
 """
 
 from __future__ import annotations
@@ -12,7 +17,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import torch
+import torch.nn.functional as F
 from monai.networks.nets import MultiScalePatchDiscriminator, SPADENet
+from monai.networks.nets.spade_network import SPADEDecoder
 from torch import nn
 
 from cardio_monai.constants import LABEL_VALUES
@@ -23,6 +30,39 @@ def labels_to_onehot(label: torch.Tensor, n_labels: int = len(LABEL_VALUES)) -> 
     b, p, h, w = label.shape
     onehot = torch.nn.functional.one_hot(label.long().clamp(0, n_labels - 1), n_labels)  # (B, P, H, W, L)
     return onehot.permute(0, 1, 4, 2, 3).reshape(b, p * n_labels, h, w).to(torch.float32)
+
+
+class _SPADEDecoderPath(nn.Module):
+    """The forward pass of a deterministic (``is_vae=False``) ``SPADEDecoder``, on that decoder's own layers,
+    with its latent size as a tuple of ints so that TorchScript can compile it."""
+
+    def __init__(self, decoder: SPADEDecoder):
+        super().__init__()
+        if decoder.is_vae:
+            raise ValueError("only the deterministic SPADE decoder (is_vae=False) is supported")
+        size = tuple(int(s) for s in decoder.latent_spatial_shape)
+        self.latent_size: tuple[int, int] = (size[0], size[1])
+        self.conv_init = decoder.conv_init
+        self.blocks = decoder.blocks
+        self.upsampling = decoder.upsampling
+        self.last_conv = decoder.last_conv
+
+    def forward(self, seg: torch.Tensor) -> torch.Tensor:
+        x = self.conv_init(F.interpolate(seg, size=self.latent_size))  # nearest, as SPADEDecoder
+        for block in self.blocks:
+            x = self.upsampling(block(x, seg))
+        return self.last_conv(x)
+
+
+class _SPADENetLayers(nn.Module):
+    """Holds the decoder path as ``decoder``, so that parameter names are those of ``SPADENet`` (``decoder.*``)."""
+
+    def __init__(self, net: SPADENet):
+        super().__init__()
+        self.decoder = _SPADEDecoderPath(net.decoder)
+
+    def forward(self, seg: torch.Tensor) -> torch.Tensor:
+        return self.decoder(seg)
 
 
 class SPADEGenerator(nn.Module):
@@ -52,7 +92,7 @@ class SPADEGenerator(nn.Module):
         if image_size % step:
             raise ValueError(f"image_size={image_size} px: must be a multiple of {step} for {len(channels)} levels")
         self.phases, self.n_labels, self.image_size = phases, n_labels, image_size
-        self.net = SPADENet(
+        spade = SPADENet(
             spatial_dims=2,
             in_channels=phases,
             out_channels=phases,
@@ -63,9 +103,10 @@ class SPADEGenerator(nn.Module):
             spade_intermediate_channels=spade_hidden,
             last_act="SIGMOID",
         )
+        self.net = _SPADENetLayers(spade)  # SPADENet's layers and parameter names, a scriptable forward
 
     def forward(self, label_onehot: torch.Tensor) -> torch.Tensor:
-        return self.net(label_onehot)[0]
+        return self.net(label_onehot)
 
     def frames_from_labels(self, label: torch.Tensor) -> torch.Tensor:
         """(B, P, H, W) integer label maps -> (B, P, H, W) frames in [0, 1], whatever ``phases`` is: the joint
