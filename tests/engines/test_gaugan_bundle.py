@@ -1,4 +1,5 @@
-"""The GauGAN bundle's train config with tiny overrides: properties, a run, resume, the generator weights."""
+"""The GauGAN bundle's train config with tiny overrides: properties, a run, resume, the generator weights
+(the model zoo's checks of every bundle: tests/test_model_zoo.py)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,6 @@ import torch
 from monai.bundle import ConfigWorkflow
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "regression"))
-from bundle_checks import assert_metadata_verified, assert_net_in_out_verified
 from sfera_tiny import torchrun_bundle, write_phantoms
 
 from cardio_monai.networks.gaugan import SPADEGenerator
@@ -80,14 +80,6 @@ def test_torchrun_two_processes_gloo(tmp_path):
     assert proc.returncode == 0, proc.stderr[-3000:]
     state = torch.load(tmp_path / "models" / "model.pt", weights_only=True)
     SPADEGenerator(image_size=64, channels=(32, 16), spade_hidden=8).load_state_dict(state)  # no "module." keys
-
-
-def test_verify_metadata_offline_against_the_schema_in_the_repo():
-    assert_metadata_verified(CONFIGS)
-
-
-def test_verify_net_in_out_with_the_inference_network():
-    assert_net_in_out_verified(CONFIGS)
 
 
 def test_inference_network_is_the_trained_one_and_takes_the_shipped_weights():
