@@ -5,7 +5,7 @@ Per bundle: ``configs/metadata.json`` names MONAI's schema and passes ``verify_m
 on ``network_def``; ``ckpt_export`` of the shipped weights to TorchScript, loaded back and equal to the eager
 network within 1e-5; ``configs/inference.json`` has the zoo's inference properties (``check_properties``) and a
 neutral default ``dataset_dir`` that runs; ``docs/data_license.txt``; ``eval_metrics`` equal to the figures of
-the results file and the model card; every config JSON 4-space indented.
+the results file and the model card; every config JSON 4-space indented; no file but the weights over 1 MB.
 """
 
 from __future__ import annotations
@@ -118,6 +118,12 @@ def test_configs_are_4_space_json(bundle):
     for path in sorted((bundle / "configs").glob("*.json")):
         text = path.read_text()
         assert text == json.dumps(json.loads(text), indent=4, ensure_ascii=False) + "\n", f"{path.name}: not 4-space"
+
+
+def test_no_file_outside_models_exceeds_the_zoo_limit(bundle):
+    big = [p for p in bundle.rglob("*") if p.is_file() and not {"models", "eval"} & set(p.relative_to(bundle).parts)]
+    big = [str(p.relative_to(bundle)) for p in big if p.stat().st_size > 2**20]
+    assert not big, f"over the model zoo's 1 MB pre-commit limit: {big}"
 
 
 def test_data_license_is_present(bundle):
