@@ -23,6 +23,7 @@ from _report import DATA, environment, table, verdict, write_section
 
 from cardio_monai.io.writers import write_nifti
 from cardio_monai.synthesis import cohort
+from cardio_monai.synthesis.cohort_journal import journal_path, journal_record
 
 NAME = "bench_synthesize_masks"
 ACDC = DATA / Path("acdc/training")
@@ -51,16 +52,17 @@ def main() -> int:
             write_nifti(base / f"{s.subject}_ES.nii.gz", s.labels["es"], s.affine)
         t_base = (time.perf_counter() - t0) / len(sources)
 
-        cohort._STATE.update(sources=sources, seed=0, thickness_mm=None, out=out)
+        writer = cohort.SubjectWriter(sources, 0, None, out)
         t0 = time.perf_counter()
-        rows = list(cohort._generate(list(range(args.n)), args.workers))
+        rows = list(cohort.generate_subjects(list(range(args.n)), writer, args.workers))
         t_syn = time.perf_counter() - t0
         t0 = time.perf_counter()
         import csv
 
-        (out / cohort.JOURNAL_DIR).mkdir()
-        with open(out / cohort.JOURNAL_DIR / "shard-0-of-1.csv", "w", newline="") as fh:
-            csv.writer(fh).writerows(cohort._journal_record(r) for r in rows)
+        journal = journal_path(out, (0, 1))
+        journal.parent.mkdir()
+        with open(journal, "w", newline="") as fh:
+            csv.writer(fh).writerows(journal_record(r) for r in rows)
         summary = cohort.finish_cohort(out, sources, shard=(0, 1), n=args.n)
         t_fin = time.perf_counter() - t0
         nbytes = sum(p.stat().st_size for p in out.glob("syn_*.nii.gz"))

@@ -11,6 +11,7 @@ import warnings
 
 import fire
 
+from cardio_monai.errors import ParameterError
 from cardio_monai.io import InputError
 
 
@@ -201,6 +202,9 @@ def main(argv: list[str] | None = None) -> int:
         result = fire.Fire(COMMANDS, command=argv, name="cardio_monai", serialize=lambda r: r)
     except InputError as exc:
         print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except ParameterError as exc:  # the library names its parameter; the user typed the flag
+        print(f"error: --{exc.parameter.replace('_', '-')}: {exc.problem}", file=sys.stderr)
         return 2
     except fire.core.FireExit as exc:
         return int(exc.code or 0)

@@ -41,9 +41,6 @@ APEX_DIRECTION_LPS = (1.0, -1.0, -1.0)
 # Studies with more subjects than this get a progress bar.
 PROGRESS_MIN_SUBJECTS = 3
 
-# CSV column names of the CLI outputs.
-VOLUME_COLUMNS = ("subject", "EDV_ml", "ESV_ml", "EF_pct")
-
 # Synthetic mask cohort (cardio_monai.synthesis; docs/synthetic_masks.md).
 SYN_INTERP_STEPS = 11  # F: SDT interpolation steps between ED and ES, alpha in (0, F)
 SYN_GAMMA_ES = (0.7, 1.0)  # rescaling factors applied to ES (shrink), [low, high)
@@ -51,14 +48,10 @@ SYN_GAMMA_ED = (1.0, 1.2)  # rescaling factors applied to ED (grow), [low, high)
 SYN_PAPER_THICKNESS_MM = 8.0  # the paper's fixed slice thickness for Simpson's rule
 SYN_EF_BIN_PCT = 1.0  # sampler: a subject is kept when its EF falls in the fine bin of its target EF
 SYN_MAX_TRIES = 40  # sampler: syntheses tried per subject before giving up on it (an error)
-SYN_CROP_MARGIN_FRAC = 0.25  # written label maps: heart bounding box + this fraction of its size
-SYN_CROP_MARGIN_PX = 4  # ... + this many pixels on every side (room for the 1.2 rescaling)
 SYN_CHI2_BINS = 7  # EF uniformity check: equal bins over [EF_MIN_PCT, EF_MAX_PCT]
-SYN_EXAMPLES = 8  # subjects shown in the example grid
 
 # SFERA regressor (cardio_monai.regression; bundles/cardiac_sfera_regression).
 MIN_USABLE_SLICES = 3  # a study with fewer short-axis slices gets an error, not a number
-PREDICTION_COLUMNS = ("subject", "EDV_ml", "ESV_ml", "EF_pct", "EDV_sd_ml", "ESV_sd_ml", "EF_sd_pct")
 
 # Contrast realism of the GauGAN bundle (its target, and the rule that picks a generator checkpoint on
 # the training subjects): synthetic blood pool / myocardium intensity ratio within this relative

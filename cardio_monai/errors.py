@@ -12,3 +12,13 @@ class InputError(ValueError):
         self.path = None if path is None else str(path)
         self.problem = " ".join(str(problem).split())
         super().__init__(self.problem if self.path is None else f"{self.path}: {self.problem}")
+
+
+class ParameterError(ValueError):
+    """A library function's parameter out of its range: ``parameter`` names it (as the function spells it),
+    ``problem`` says what is wrong with its value in one line. The CLI reports it under the flag's name."""
+
+    def __init__(self, parameter: str, problem: str):
+        self.parameter = parameter
+        self.problem = " ".join(str(problem).split())
+        super().__init__(f"{parameter}: {self.problem}")

@@ -5,11 +5,11 @@ from __future__ import annotations
 import warnings
 from pathlib import Path
 
-from cardio_monai.io import InputError, StudyRecord, find_studies
+from cardio_monai.columns import VOLUME_COLUMNS, WARNING
+from cardio_monai.errors import InputError
+from cardio_monai.io import StudyRecord, find_studies
 from cardio_monai.utils import progress, write_csv
 from cardio_monai.volumes import ejection_fraction_pct, lv_volume_ml
-
-VOLUME_COLUMNS = ("subject", "EDV_ml", "ESV_ml", "EF_pct")
 
 
 def record_volumes(record: StudyRecord, method: str = "summation", thickness_mm: float | None = None) -> dict:
@@ -56,6 +56,6 @@ def measure_volumes(
                 raise
             warnings.warn(str(exc), stacklevel=2)
             rows.append({"subject": study.subject, "warning": str(exc)})
-    columns = VOLUME_COLUMNS + (("warning",) if any("warning" in r for r in rows) else ())
+    columns = VOLUME_COLUMNS + ((WARNING,) if any(WARNING in r for r in rows) else ())
     write_csv(out, rows, columns)
     return rows

@@ -79,6 +79,12 @@ def lv_volume_ml(
     return float(vol) if np.ndim(vol) == 0 else vol
 
 
+def cavity_volume_ml(cavity: np.ndarray, spacing_mm: Sequence[float], thickness_mm: float | None = None) -> float:
+    """LV volume (ml) of a boolean cavity mask (Z, H, W) by Simpson's rule (see :func:`lv_volume_ml`)."""
+    label = cavity.astype(np.uint8) * LABEL_LV
+    return float(lv_volume_ml(label, spacing_mm, method="simpson", thickness_mm=thickness_mm))
+
+
 def ejection_fraction_pct(edv_ml: float | np.ndarray, esv_ml: float | np.ndarray) -> float | np.ndarray:
     """EF = 100 (EDV - ESV) / EDV in %; NaN where EDV is not positive."""
     edv = np.asarray(edv_ml, dtype=np.float64)

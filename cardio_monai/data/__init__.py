@@ -1,6 +1,23 @@
-"""Data shipped with the package: a small sample derived from one Sunnybrook subject (CC0)."""
+"""Datalists below the workflows: studies, the stratified fold split, 2D frames, batches of stacks,
+and the small sample shipped with the package (derived from one Sunnybrook subject, CC0)."""
 
 from pathlib import Path
 
+from cardio_monai.data.collate import collate_studies
+from cardio_monai.data.frames import frame_augmentation, frame_datalist, frame_tensors, study_frames
+from cardio_monai.data.studies import split_datalist, split_subjects, study_datalist
+
 SAMPLE_DIR = Path(__file__).resolve().parent / "sample_sunnybrook"
 """Sunnybrook-layout root holding the ED and ES frames of SC-HF-I-1 with their contours."""
+
+__all__ = [
+    "SAMPLE_DIR",
+    "collate_studies",
+    "frame_augmentation",
+    "frame_datalist",
+    "frame_tensors",
+    "split_datalist",
+    "split_subjects",
+    "study_datalist",
+    "study_frames",
+]

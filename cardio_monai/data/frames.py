@@ -12,13 +12,14 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import torch
 from monai.transforms import Compose, RandFlipd, RandRotate90d
 
-from cardio_monai.io import InputError, find_studies
+from cardio_monai.errors import InputError
+from cardio_monai.io import find_studies
+from cardio_monai.keys import IMAGE, LABEL, SUBJECT
 from cardio_monai.transforms import preprocess_record
 from cardio_monai.utils import progress
-
-IMAGE, LABEL = "image", "label"
 
 
 def study_frames(record, pixel_mm: float, size: int, phases: int = 2) -> list[dict[str, Any]]:
@@ -32,7 +33,7 @@ def study_frames(record, pixel_mm: float, size: int, phases: int = 2) -> list[di
     if phases not in (1, 2):
         raise ValueError(f"phases={phases}: 2 (ED and ES together) or 1 (one frame an item)")
     items = [
-        {IMAGE: image[:, z].copy(), LABEL: label[:, z].copy(), "subject": record.subject, "slice": z}
+        {IMAGE: image[:, z].copy(), LABEL: label[:, z].copy(), SUBJECT: record.subject, "slice": z}
         for z in range(image.shape[1])
         if label[:, z].any()
     ]
@@ -73,3 +74,11 @@ def frame_augmentation(prob: float = 0.5) -> Compose:
             RandRotate90d([IMAGE, LABEL], prob=prob, spatial_axes=(0, 1)),
         ]
     )
+
+
+def frame_tensors(items: Sequence[dict[str, Any]]) -> tuple[torch.Tensor, torch.Tensor]:
+    """Items with ``image`` and ``label`` (P, H, W) -> frames (N, 1, H, W) float32 and labels (N, 1, H, W)
+    int64, the P phases of every item split into frames of their own."""
+    images = np.concatenate([np.asarray(i[IMAGE], dtype=np.float32) for i in items])
+    labels = np.concatenate([np.asarray(i[LABEL], dtype=np.int64) for i in items])
+    return torch.as_tensor(images)[:, None], torch.as_tensor(labels)[:, None]

@@ -4,7 +4,7 @@ Predictions: ``subject, EDV_ml, ESV_ml, EF_pct[, EDV_sd_ml, ESV_sd_ml, EF_sd_pct
 command's output). Reference: ``subject, EDV_ml, ESV_ml[, EF_pct, group]`` (e.g. ``reference_volumes.csv``).
 A missing ``EF_pct`` column is computed from the volumes. Rows are joined by ``subject``; a row with an empty
 EDV/ESV/EF cell (e.g. a ``--skip-bad`` warning row) is left out with a warning and listed under ``excluded``.
-Every problem with the inputs raises :class:`~cardio_monai.io.errors.InputError` before anything is written.
+Every problem with the inputs raises :class:`~cardio_monai.errors.InputError` before anything is written.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
+from cardio_monai.errors import InputError
 from cardio_monai.evaluation.metrics import (
     BOOTSTRAP_SEED,
     EF_LOW_PCT,
@@ -30,7 +31,6 @@ from cardio_monai.evaluation.metrics import (
     low_ef_mask,
 )
 from cardio_monai.evaluation.stats import compare_absolute_errors
-from cardio_monai.io.errors import InputError
 from cardio_monai.utils import atomic_path
 from cardio_monai.volumes import ejection_fraction_pct
 

@@ -1,9 +1,9 @@
 """Readers: every study on disk becomes a :class:`StudyRecord` here and nowhere else."""
 
+from cardio_monai.errors import InputError
 from cardio_monai.io.acdc import read_acdc_patient
 from cardio_monai.io.dicom import read_dicom_cine
 from cardio_monai.io.discover import StudySource, find_studies, read_studies, read_study
-from cardio_monai.io.errors import InputError
 from cardio_monai.io.manifest import read_manifest_rows
 from cardio_monai.io.nifti import load_label, read_nifti_cine
 from cardio_monai.io.record import StudyRecord

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from cardio_monai.io.errors import InputError
+from cardio_monai.errors import InputError
 from cardio_monai.io.nifti import load_label, read_nifti_cine, read_phase_frames
 from cardio_monai.io.record import StudyRecord
 
@@ -47,6 +47,19 @@ def read_info(folder: Path) -> dict[str, str]:
         except ValueError:
             raise InputError(path, f"{key} frame number {info[key]!r} is not a positive integer") from None
     return info
+
+
+def acdc_group(folder: Path) -> str | None:
+    """The pathology group (``Group`` of Info.cfg: NOR, MINF, DCM, HCM, RV) of a patient folder; None
+    when Info.cfg is missing or names none. Read without the ED/ES checks of :func:`read_info`."""
+    path = Path(folder) / INFO_FILE
+    if not path.is_file():
+        return None
+    for line in path.read_text(errors="replace").splitlines():
+        key, _, value = line.partition(":")
+        if key.strip() == "Group":
+            return value.strip()
+    return None
 
 
 def _frame_path(folder: Path, frame: int, gt: bool = False) -> Path:

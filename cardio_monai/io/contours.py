@@ -6,7 +6,7 @@ from pathlib import Path
 
 import numpy as np
 
-from cardio_monai.io.errors import InputError
+from cardio_monai.errors import InputError
 
 # Pixel centres are sampled a hair off the integer grid so that points lying exactly on an edge
 # (Sunnybrook contours run along half and whole pixel coordinates) go consistently to one side:

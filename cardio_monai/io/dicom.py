@@ -20,7 +20,7 @@ import pydicom
 from pydicom.errors import InvalidDicomError
 
 from cardio_monai.constants import APEX_DIRECTION_LPS, PARALLEL_TOL, SAME_POSITION_TOL_MM, SPACING_REL_TOL
-from cardio_monai.io.errors import InputError
+from cardio_monai.errors import InputError
 from cardio_monai.io.record import StudyRecord
 
 SAX_DIR = re.compile(r"^sax_\d+$", re.IGNORECASE)

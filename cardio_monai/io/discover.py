@@ -11,26 +11,31 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from cardio_monai.io.acdc import is_acdc_patient, looks_like_acdc_patient, read_acdc_patient
+from cardio_monai.errors import InputError
+from cardio_monai.io.acdc import acdc_group, is_acdc_patient, looks_like_acdc_patient, read_acdc_patient
 from cardio_monai.io.dicom import is_dicom_folder, read_dicom_cine
-from cardio_monai.io.errors import InputError
-from cardio_monai.io.manifest import read_manifest_row, read_manifest_rows
-from cardio_monai.io.nifti import is_nifti, nifti_stem, read_nifti_cine
+from cardio_monai.io.manifest import apply_manifest_row, read_manifest_rows, row_image
+from cardio_monai.io.nifti import is_nifti, nifti_stem, read_nifti_cine, read_phase_frames
 from cardio_monai.io.record import StudyRecord
 from cardio_monai.io.sunnybrook import is_sunnybrook_root, read_link, read_sunnybrook_subject
 
 
 @dataclass(frozen=True)
 class StudySource:
-    """A study found on disk, not read yet: ``read()`` gives the record."""
+    """A study found on disk, not read yet: ``read()`` gives the record, ``group()`` the group the
+    source names for stratified splits (the ACDC pathology group; None where the source has none)."""
 
     subject: str
     path: Path
     kind: str
     _reader: Callable[[bool], StudyRecord]
+    _group: Callable[[], str | None] | None = None
 
     def read(self, with_labels: bool = True) -> StudyRecord:
         return self._reader(with_labels)
+
+    def group(self) -> str | None:
+        return None if self._group is None else self._group()
 
 
 def _single(path: Path) -> StudySource | None:
@@ -39,10 +44,29 @@ def _single(path: Path) -> StudySource | None:
         return StudySource(nifti_stem(path), path, "nifti", lambda lab, p=path: read_nifti_cine(p))
     if path.is_dir():
         if is_acdc_patient(path) or looks_like_acdc_patient(path):
-            return StudySource(path.name, path, "acdc", lambda lab, p=path: read_acdc_patient(p, with_labels=lab))
+            return StudySource(
+                path.name,
+                path,
+                "acdc",
+                lambda lab, p=path: read_acdc_patient(p, with_labels=lab),
+                lambda p=path: acdc_group(p),
+            )
         if is_dicom_folder(path):
             return StudySource(path.name, path, "dicom", lambda lab, p=path: read_dicom_cine(p)[0])
     return None
+
+
+def read_manifest_row(manifest: str | Path, row: dict[str, str], n: int, with_labels: bool = True) -> StudyRecord:
+    """The study of one manifest row (line ``n``): its images read here (a row's image may be any study
+    form), then the row applied by :func:`cardio_monai.io.manifest.apply_manifest_row`."""
+    manifest = Path(manifest)
+    image = row_image(manifest, row, n)
+    if isinstance(image, tuple):
+        record = read_phase_frames(*image, subject=row["subject"], source=manifest)
+    else:
+        record = read_study(image, with_labels=with_labels)
+        record.subject = row["subject"]
+    return apply_manifest_row(manifest, row, n, record, with_labels)
 
 
 def find_studies(path: str | Path) -> list[StudySource]:

@@ -18,8 +18,8 @@ import math
 from collections.abc import Callable
 from pathlib import Path
 
-from cardio_monai.io.errors import InputError
-from cardio_monai.io.nifti import load_label, read_phase_frames
+from cardio_monai.errors import InputError
+from cardio_monai.io.nifti import load_label
 from cardio_monai.io.record import StudyRecord
 
 IMAGE_COLUMNS = ("image_path", "image_dir")
@@ -77,26 +77,32 @@ def _held_frames(record: StudyRecord) -> dict[int, int] | None:
     return {int(ed_frame) - 1: 0, int(es_frame) - 1: 1}
 
 
-def read_manifest_row(manifest: str | Path, row: dict[str, str], n: int, with_labels: bool = True) -> StudyRecord:
-    """One manifest row (line ``n`` of the file) -> record."""
-    from cardio_monai.io.discover import read_study  # a row's image may be any study form
+def row_image(manifest: str | Path, row: dict[str, str], n: int) -> Path | tuple[Path, Path]:
+    """Where the images of a manifest row (line ``n``) are: one study path (``image_path`` or
+    ``image_dir``: any study form) or the (ED, ES) 3D NIfTI pair (``ed_image_path``, ``es_image_path``).
 
+    Raises:
+        InputError: the row names no image, or a path that does not exist.
+    """
     manifest = Path(manifest)
-    subject = row["subject"]
     image_col = next((c for c in IMAGE_COLUMNS if row.get(c)), None)
     if image_col:
-        record = read_study(_resolve(manifest, row[image_col], n, image_col), with_labels=with_labels)
-        record.subject = subject
-    elif row.get("ed_image_path") and row.get("es_image_path"):
-        record = read_phase_frames(
+        return _resolve(manifest, row[image_col], n, image_col)
+    if row.get("ed_image_path") and row.get("es_image_path"):
+        return (
             _resolve(manifest, row["ed_image_path"], n, "ed_image_path"),
             _resolve(manifest, row["es_image_path"], n, "es_image_path"),
-            subject=subject,
-            source=manifest,
         )
-    else:
-        raise InputError(manifest, f"line {n}: subject {subject!r} has no image_path, image_dir or ed/es_image_path")
+    raise InputError(manifest, f"line {n}: subject {row['subject']!r} has no image_path, image_dir or ed/es_image_path")
 
+
+def apply_manifest_row(
+    manifest: str | Path, row: dict[str, str], n: int, record: StudyRecord, with_labels: bool = True
+) -> StudyRecord:
+    """Apply a manifest row (line ``n``) to the record read from its images (:func:`row_image`): the
+    subject id, ED/ES phases, label maps and reference volumes; returns the record."""
+    manifest = Path(manifest)
+    record.subject = row["subject"]
     ed = _number(manifest, row, "ED", n, int)
     es = _number(manifest, row, "ES", n, int)
     ed = ed - 1 if ed is not None else _number(manifest, row, "ed_phase", n, int)

@@ -12,7 +12,7 @@ import nibabel as nib
 import numpy as np
 
 from cardio_monai.constants import LABEL_VALUES
-from cardio_monai.io.errors import InputError
+from cardio_monai.errors import InputError
 from cardio_monai.io.record import StudyRecord
 
 NIFTI_SUFFIXES = (".nii.gz", ".nii")

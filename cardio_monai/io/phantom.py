@@ -15,7 +15,7 @@ from scipy import ndimage
 
 from cardio_monai.constants import LABEL_LV, LABEL_MYOCARDIUM, LABEL_RV
 from cardio_monai.io.record import StudyRecord
-from cardio_monai.volumes import MM3_PER_ML
+from cardio_monai.volumes import MM3_PER_ML, ejection_fraction_pct
 
 # bSSFP-like relative intensities (blood bright, myocardium dark, body tissue in between)
 _BLOOD, _MYO, _BODY, _LUNG = 1.0, 0.28, 0.45, 0.06
@@ -39,7 +39,7 @@ class PhantomTruth:
 
     @property
     def ef_pct(self) -> float:
-        return 100.0 * (self.edv_ml - self.esv_ml) / self.edv_ml
+        return float(ejection_fraction_pct(self.edv_ml, self.esv_ml))
 
 
 def _slab_volumes_mm3(a_mm: float, c_mm: float, n_slices: int, slice_mm: float) -> np.ndarray:

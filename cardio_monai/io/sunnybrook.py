@@ -15,9 +15,9 @@ from pathlib import Path
 import numpy as np
 
 from cardio_monai.constants import LABEL_LV, LABEL_MYOCARDIUM
+from cardio_monai.errors import InputError
 from cardio_monai.io.contours import polygon_mask, read_contour
 from cardio_monai.io.dicom import read_dicom_cine
-from cardio_monai.io.errors import InputError
 from cardio_monai.io.record import StudyRecord
 from cardio_monai.volumes import lv_volume_ml
 

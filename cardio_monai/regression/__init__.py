@@ -1,42 +1,26 @@
-"""SFERA regression: studies as training/inference items, engine pieces, and prediction."""
+"""SFERA regression: the pieces its bundle configs name (batch preparation, loss, handlers,
+augmentation, target range, the synthetic-pretraining datalists) and prediction of studies on disk."""
 
+from cardio_monai.regression.augmentation import augmentation
+from cardio_monai.regression.batch import SFERABatch
 from cardio_monai.regression.cohorts import imbalanced_subset, resume_path, source_datalist, source_split
-from cardio_monai.regression.data import (
-    LoadStudyd,
-    augmentation,
-    collate_studies,
-    record_targets,
-    split_datalist,
-    study_datalist,
-)
-from cardio_monai.regression.engine import (
-    FitRidgeHead,
-    PredictionWriter,
-    SFERABatch,
-    VolumeSliceLoss,
-    fit_target_range,
-    prediction_rows,
-    sequence_features,
-    write_predictions,
-)
+from cardio_monai.regression.handlers import FitRidgeHead, PredictionWriter
+from cardio_monai.regression.head import fit_target_range, sequence_features
+from cardio_monai.regression.losses import VolumeSliceLoss
+from cardio_monai.regression.predictions import prediction_rows, write_predictions
 
 __all__ = [
     "FitRidgeHead",
-    "LoadStudyd",
     "PredictionWriter",
     "SFERABatch",
     "VolumeSliceLoss",
     "augmentation",
-    "collate_studies",
     "fit_target_range",
     "imbalanced_subset",
     "prediction_rows",
-    "record_targets",
     "resume_path",
     "sequence_features",
     "source_datalist",
     "source_split",
-    "split_datalist",
-    "study_datalist",
     "write_predictions",
 ]

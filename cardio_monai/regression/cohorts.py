@@ -15,10 +15,11 @@ from typing import Any
 
 import numpy as np
 
-from cardio_monai.io import InputError
+from cardio_monai.data import study_datalist
+from cardio_monai.errors import InputError
 from cardio_monai.io.manifest import read_manifest_rows
+from cardio_monai.keys import GROUP, STUDY, SUBJECT
 from cardio_monai.measure import record_volumes
-from cardio_monai.regression.data import GROUP, STUDY, SUBJECT, study_datalist
 
 SOURCE_COLUMN = "source_subject"
 LOW_EF_PCT = 40.0

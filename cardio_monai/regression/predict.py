@@ -13,51 +13,32 @@ from typing import Any
 
 import torch
 
-from cardio_monai.io import InputError, find_studies
+from cardio_monai.data import SAMPLE_DIR, collate_studies
+from cardio_monai.errors import InputError
+from cardio_monai.io import find_studies
+from cardio_monai.keys import IMAGE, MASK, SLICE_SPACING, STUDY, SUBJECT, WARNING
 from cardio_monai.networks import SFERARegressor
-from cardio_monai.regression.data import IMAGE, MASK, SPACING, STUDY, SUBJECT, WARNING, collate_studies
-from cardio_monai.regression.engine import prediction_rows, write_predictions
+from cardio_monai.regression.predictions import prediction_rows, write_predictions
 from cardio_monai.utils import progress
-from cardio_monai.utils.checkpoint import load_weights
+from cardio_monai.utils.bundle import WEIGHTS, default_bundle, load_bundle_network
+from cardio_monai.utils.device import resolve_device
 
-DEFAULT_BUNDLE = Path(__file__).resolve().parents[2] / "bundles" / "cardiac_sfera_regression"
-INFERENCE_CONFIG = Path("configs") / "inference.json"
-WEIGHTS = Path("models") / "model.pt"
+DEFAULT_BUNDLE = default_bundle("cardiac_sfera_regression")
 
-
-def resolve_device(device: str | None) -> torch.device:
-    """``cpu``, ``cuda`` or ``cuda:N``; None picks CUDA when available."""
-    if device is None:
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    name = str(device)
-    if name.startswith("cuda") and not torch.cuda.is_available():
-        raise InputError("--device", f"{name}: no CUDA device on this machine; use --device cpu")
-    try:
-        return torch.device(name)
-    except RuntimeError:
-        raise InputError("--device", f"{name!r} is not a device (cpu, cuda, cuda:N)") from None
+__all__ = ["DEFAULT_BUNDLE", "WEIGHTS", "load_bundle", "predict_studies", "resolve_device"]
 
 
 def load_bundle(bundle: str | Path | None = None, device: str | torch.device = "cpu") -> tuple[SFERARegressor, Any]:
-    """The bundle's regressor with its weights (eval mode, on ``device``) and its preprocessing transform.
+    """The bundle's regressor with its weights (eval mode, on ``device``) and its preprocessing transform
+    (the config's ``preprocessing``: a study source in, the network's input item out).
 
     Raises:
         InputError: no bundle config, a missing or corrupt checkpoint, or one that does not fit the network.
     """
-    from monai.bundle import ConfigParser
-
     root = Path(bundle) if bundle is not None else DEFAULT_BUNDLE
-    config = root / INFERENCE_CONFIG
-    if not config.is_file():
-        raise InputError(root, f"not a SFERA bundle: no {INFERENCE_CONFIG}")
-    parser = ConfigParser()
-    parser.read_config(str(config))
-    parser["bundle_root"] = str(root)
-    network = parser.get_parsed_content("network_def")
-    weights = root / WEIGHTS
-    load_weights(network, weights, "the bundle's network", "train the bundle or pass --bundle")
+    network, parser = load_bundle_network(root, "SFERA", "train the bundle or pass --bundle")
     if not bool(network.head.fitted_):
-        raise InputError(weights, "the Bayesian ridge head was never fitted (training did not complete)")
+        raise InputError(root / WEIGHTS, "the Bayesian ridge head was never fitted (training did not complete)")
     return network.to(device).eval(), parser.get_parsed_content("preprocessing")
 
 
@@ -75,8 +56,6 @@ def predict_studies(
     row has one). A bad study stops the run with nothing written, or with ``skip_bad`` gets a row with
     empty numbers and the reason in ``warning``.
     """
-    from cardio_monai.data import SAMPLE_DIR
-
     dev = resolve_device(device)
     studies = find_studies(SAMPLE_DIR if input_path is None else input_path)
     network, preprocessing = load_bundle(bundle, dev)
@@ -91,7 +70,7 @@ def predict_studies(
             rows.append({"subject": study.subject, "warning": str(err)})
             continue
         batch = collate_studies([item])
-        output = network(batch[IMAGE].to(dev), batch[SPACING].to(dev), batch[MASK].to(dev))
-        rows += prediction_rows(batch[SUBJECT], output, batch[SPACING].tolist(), network, batch[WARNING])
+        output = network(batch[IMAGE].to(dev), batch[SLICE_SPACING].to(dev), batch[MASK].to(dev))
+        rows += prediction_rows(batch[SUBJECT], output, batch[SLICE_SPACING].tolist(), network, batch[WARNING])
     write_predictions(out, rows)
     return rows

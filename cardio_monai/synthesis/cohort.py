@@ -25,36 +25,56 @@ from pathlib import Path
 
 import numpy as np
 
-from cardio_monai.constants import EF_MAX_PCT, EF_MIN_PCT, SYN_CHI2_BINS, SYN_EXAMPLES
-from cardio_monai.io import InputError, find_studies
+from cardio_monai.columns import MASK_MANIFEST_COLUMNS
+from cardio_monai.constants import EF_MAX_PCT, EF_MIN_PCT, SYN_CHI2_BINS
+from cardio_monai.errors import InputError, ParameterError
+from cardio_monai.evaluation.cohort_figures import plot_ef_histogram, plot_examples
+from cardio_monai.io import find_studies
 from cardio_monai.io.writers import write_nifti
-from cardio_monai.synthesis.masks import SourceMasks, prepare_source
+from cardio_monai.synthesis.cohort_journal import FIX_NAMES, journal_path, journal_record, journal_rows
 from cardio_monai.synthesis.sampler import Synthetic, UnreachableEF, synthesize_subject
+from cardio_monai.synthesis.sources import SourceMasks, prepare_source
 from cardio_monai.utils import atomic_path, progress, write_csv
 
-MANIFEST_COLUMNS = ("subject", "source_subject", "operation", "EDV_ml", "ESV_ml", "EF_pct", "ed_path", "es_path")
-FIX_NAMES = ("cavity_components", "cavity_holes", "open_myocardium", "myocardium_holes", "background_holes")
 RUN_FILE = "run.json"
-JOURNAL_DIR = ".journal"
 FORMAT_VERSION = 1
-_JOURNAL_FIELDS = ("index", *MANIFEST_COLUMNS, *FIX_NAMES)
 
 
 def parse_shard(spec: str | None) -> tuple[int, int]:
-    """``"I/K"`` -> (I, K) with 0 <= I < K; None -> (0, 1)."""
+    """``"I/K"`` -> (I, K) with 0 <= I < K; None -> (0, 1).
+
+    Raises:
+        ParameterError: (``shard``) not of that form.
+    """
     if spec is None:
         return 0, 1
     m = re.fullmatch(r"\s*(\d+)\s*/\s*(\d+)\s*", str(spec))
     if not m or not int(m.group(1)) < int(m.group(2)):
-        raise InputError("--shard", f"{spec!r} is not I/K with 0 <= I < K (e.g. 0/4)")
+        raise ParameterError("shard", f"{spec!r} is not I/K with 0 <= I < K (e.g. 0/4)")
     return int(m.group(1)), int(m.group(2))
 
 
+def _is_int(value: object) -> bool:
+    return not isinstance(value, bool) and isinstance(value, int | np.integer)
+
+
 def check_count(n: object) -> int:
-    """The cohort size: a positive integer."""
-    if isinstance(n, bool) or not isinstance(n, int | np.integer) or int(n) <= 0:
-        raise InputError("--n", f"{n!r} is not a positive integer number of subjects")
+    """The cohort size: a positive integer (else :class:`ParameterError` naming ``n``)."""
+    if not _is_int(n) or int(n) <= 0:
+        raise ParameterError("n", f"{n!r} is not a positive integer number of subjects")
     return int(n)
+
+
+def check_parameters(n: object, seed: object, workers: object, thickness_mm: float | None) -> None:
+    """Raise :class:`ParameterError` naming the first of ``n``, ``seed``, ``workers``, ``thickness_mm`` out
+    of range."""
+    check_count(n)
+    if not _is_int(seed) or int(seed) < 0:
+        raise ParameterError("seed", f"{seed!r} is not a non-negative integer")
+    if not _is_int(workers) or int(workers) < 1:
+        raise ParameterError("workers", f"{workers!r} is not a positive integer")
+    if thickness_mm is not None and not float(thickness_mm) > 0:
+        raise ParameterError("thickness_mm", f"{thickness_mm!r} is not a positive thickness")
 
 
 def run_parameters(input_path: str | Path, n: int, seed: int, thickness_mm: float | None) -> dict:
@@ -100,12 +120,29 @@ def load_sources(input_path: str | Path, thickness_mm: float | None = None) -> l
 
 # --- workers ----------------------------------------------------------------------------------
 
-_STATE: dict = {}
+
+class SubjectWriter:
+    """Make synthetic subject ``index`` of the cohort (seed, sources) and write its label maps to OUT;
+    returns its journal row."""
+
+    def __init__(self, sources: list[SourceMasks], seed: int, thickness_mm: float | None, out: Path):
+        self.sources, self.seed, self.thickness_mm, self.out = sources, int(seed), thickness_mm, Path(out)
+
+    def __call__(self, index: int) -> dict:
+        syn = synthesize_subject(index, self.sources, self.seed, self.thickness_mm)
+        return _write_subject(syn, self.out)
 
 
-def _make_one(index: int) -> dict:
-    syn = synthesize_subject(index, _STATE["sources"], _STATE["seed"], _STATE["thickness_mm"])
-    return _write_subject(syn, _STATE["out"])
+_worker_writer: SubjectWriter | None = None  # a pool worker's own writer, set once by _init_worker
+
+
+def _init_worker(writer: SubjectWriter) -> None:
+    global _worker_writer
+    _worker_writer = writer
+
+
+def _work(index: int) -> dict:
+    return _worker_writer(index)
 
 
 def _write_subject(syn: Synthetic, out: Path) -> dict:
@@ -127,46 +164,17 @@ def _write_subject(syn: Synthetic, out: Path) -> dict:
     return row
 
 
-def _generate(indices: list[int], workers: int) -> Iterator[dict]:
+def generate_subjects(indices: list[int], writer: SubjectWriter, workers: int) -> Iterator[dict]:
+    """Journal rows of the subjects ``indices`` (any order), made by ``writer`` in ``workers`` processes
+    (forked, each given the writer once by its initializer)."""
     if workers <= 1 or len(indices) < 2:
-        yield from map(_make_one, indices)
+        yield from map(writer, indices)
         return
     import multiprocessing as mp
 
     chunk = max(1, min(64, len(indices) // (workers * 8)))
-    with mp.get_context("fork").Pool(workers) as pool:  # the prepared sources are inherited
-        yield from pool.imap_unordered(_make_one, indices, chunksize=chunk)
-
-
-# --- journal ----------------------------------------------------------------------------------
-
-
-def _journal_rows(out: Path) -> dict[int, dict]:
-    """Finished subjects from every journal of OUT whose two files exist (torn lines ignored)."""
-    rows: dict[int, dict] = {}
-    folder = out / JOURNAL_DIR
-    if not folder.is_dir():
-        return rows
-    for path in sorted(folder.glob("*.csv")):
-        with open(path, newline="") as fh:
-            for rec in csv.reader(fh):
-                if len(rec) != len(_JOURNAL_FIELDS) or not rec[0].isdigit():
-                    continue
-                row = dict(zip(_JOURNAL_FIELDS, rec))
-                try:
-                    for k in ("EDV_ml", "ESV_ml", "EF_pct"):
-                        row[k] = float(row[k])
-                    for k in FIX_NAMES:
-                        row[k] = int(row[k])
-                except ValueError:
-                    continue
-                if (out / row["ed_path"]).is_file() and (out / row["es_path"]).is_file():
-                    rows[int(rec[0])] = row
-    return rows
-
-
-def _journal_record(row: dict) -> list[str]:
-    return [repr(row[k]) if isinstance(row[k], float) else str(row[k]) for k in _JOURNAL_FIELDS]
+    with mp.get_context("fork").Pool(workers, initializer=_init_worker, initargs=(writer,)) as pool:
+        yield from pool.imap_unordered(_work, indices, chunksize=chunk)
 
 
 # --- the run ----------------------------------------------------------------------------------
@@ -183,16 +191,12 @@ def synthesize_cohort(
 ) -> dict:
     """Generate (or finish) the synthetic cohort ``(input, n, seed)`` in OUT; returns the summary.
 
-    Every bad input raises :class:`InputError` before anything is written.
+    Every bad input raises before anything is written: :class:`InputError` for the data,
+    :class:`ParameterError` (a ``ValueError`` naming the parameter) for an argument out of range.
     """
     n = check_count(n)
     shard_i, shard_k = parse_shard(shard)
-    if isinstance(seed, bool) or not isinstance(seed, int | np.integer) or int(seed) < 0:
-        raise InputError("--seed", f"{seed!r} is not a non-negative integer")
-    if isinstance(workers, bool) or not isinstance(workers, int | np.integer) or int(workers) < 1:
-        raise InputError("--workers", f"{workers!r} is not a positive integer")
-    if thickness_mm is not None and not float(thickness_mm) > 0:
-        raise InputError("--thickness-mm", f"{thickness_mm!r} is not a positive thickness")
+    check_parameters(n, seed, workers, thickness_mm)
     out = Path(out)
     params = run_parameters(input_path, n, seed, thickness_mm)
     check_out_dir(out, params)
@@ -205,16 +209,16 @@ def synthesize_cohort(
     if shard_k == 1:  # temporary files of a killed run (shards sharing OUT may be writing theirs)
         for tmp in out.glob(".part-*"):
             tmp.unlink(missing_ok=True)
-    done = _journal_rows(out)
+    done = journal_rows(out)
     todo = [k for k in range(shard_i, n, shard_k) if k not in done]
-    _STATE.update(sources=sources, seed=int(seed), thickness_mm=thickness_mm, out=out)
-    journal = out / JOURNAL_DIR / f"shard-{shard_i}-of-{shard_k}.csv"
+    writer = SubjectWriter(sources, int(seed), thickness_mm, out)
+    journal = journal_path(out, (shard_i, shard_k))
     journal.parent.mkdir(exist_ok=True)
     with open(journal, "a", newline="") as fh:
-        writer = csv.writer(fh)
+        lines = csv.writer(fh)
         try:
-            for row in progress(_generate(todo, int(workers)), total=len(todo), desc="synthesize"):
-                writer.writerow(_journal_record(row))
+            for row in progress(generate_subjects(todo, writer, int(workers)), total=len(todo), desc="synthesize"):
+                lines.writerow(journal_record(row))
                 fh.flush()
                 done[int(row["index"])] = row
         except UnreachableEF as err:  # the sources' EF range is too narrow for the uniform target
@@ -224,9 +228,9 @@ def synthesize_cohort(
 
 def finish_cohort(out: Path, sources: list[SourceMasks], shard: tuple[int, int], n: int) -> dict:
     """Rebuild manifest.csv (every finished subject in OUT, in cohort order), the figures and the summary."""
-    rows_by_index = _journal_rows(out)
+    rows_by_index = journal_rows(out)
     rows = [rows_by_index[k] for k in sorted(rows_by_index)]
-    write_csv(out / "manifest.csv", rows, MANIFEST_COLUMNS, float_format="{:.4f}")
+    write_csv(out / "manifest.csv", rows, MASK_MANIFEST_COLUMNS, float_format="{:.4f}")
     ef = np.array([r["EF_pct"] for r in rows])
     fixes = {k: int(sum(r[k] for r in rows)) for k in FIX_NAMES}
     mine = [k for k in range(shard[0], n, shard[1])]
@@ -253,56 +257,6 @@ def chi2_uniform_p(ef_pct: np.ndarray, bins: int = SYN_CHI2_BINS) -> float:
 
     counts, _ = np.histogram(ef_pct, bins=bins, range=(EF_MIN_PCT, EF_MAX_PCT))
     return float(chisquare(counts).pvalue)
-
-
-def plot_ef_histogram(path: Path, source_ef: np.ndarray, synthetic_ef: np.ndarray) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig, ax = plt.subplots(figsize=(6, 4))
-    edges = np.linspace(0, 100, 41)
-    ax.hist(source_ef, bins=edges, density=True, alpha=0.6, label=f"source (n={len(source_ef)})")
-    ax.hist(synthetic_ef, bins=edges, density=True, alpha=0.6, label=f"synthetic (n={len(synthetic_ef)})")
-    ax.axvspan(EF_MIN_PCT, EF_MAX_PCT, color="0.9", zorder=0)
-    ax.set_xlabel("EF (%)")
-    ax.set_ylabel("density")
-    ax.legend()
-    fig.tight_layout()
-    with atomic_path(path) as tmp:
-        fig.savefig(tmp, dpi=100, format="png")
-    plt.close(fig)
-
-
-def plot_examples(path: Path, out: Path, rows: list[dict], count: int = SYN_EXAMPLES) -> None:
-    """ED and ES mid-ventricular slices of up to ``count`` subjects spread over the EF range."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    from cardio_monai.io import load_label
-
-    if not rows:
-        return
-    chosen = sorted(rows, key=lambda r: r["EF_pct"])
-    chosen = [chosen[i] for i in np.unique(np.linspace(0, len(chosen) - 1, min(count, len(chosen))).astype(int))]
-    fig, axes = plt.subplots(2, len(chosen), figsize=(2 * len(chosen), 4.4), squeeze=False)
-    for j, r in enumerate(chosen):
-        for i, key in enumerate(("ed_path", "es_path")):
-            lab = load_label(out / r[key])
-            z = int(np.argmax((lab == 3).sum(axis=(1, 2))))
-            axes[i, j].imshow(lab[z], cmap="viridis", vmin=0, vmax=3, interpolation="nearest")
-            axes[i, j].set_xticks([])
-            axes[i, j].set_yticks([])
-        axes[0, j].set_title(f"EF {r['EF_pct']:.0f}%\n{r['operation'].split('(')[0]}", fontsize=8)
-    axes[0, 0].set_ylabel("ED")
-    axes[1, 0].set_ylabel("ES")
-    fig.tight_layout()
-    with atomic_path(path) as tmp:
-        fig.savefig(tmp, dpi=90, format="png")
-    plt.close(fig)
 
 
 def cohort_files(out: Path) -> list[str]:

@@ -19,27 +19,19 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from cardio_monai.io import InputError
+from cardio_monai.columns import IMAGE_MANIFEST_COLUMNS, SUBJECT
+from cardio_monai.errors import InputError
 from cardio_monai.io.nifti import load_label, load_nifti
 from cardio_monai.io.writers import write_nifti
-from cardio_monai.transforms.spatial import CropOrPadCentred, ResampleInPlane, label_centre
+from cardio_monai.transforms.heart import label_centre
+from cardio_monai.transforms.spatial import CropOrPadCentred, ResampleInPlane
 from cardio_monai.utils import progress, write_csv
+from cardio_monai.utils.bundle import default_bundle, load_bundle_network
 from cardio_monai.utils.checkpoint import load_weights
+from cardio_monai.utils.device import resolve_device
 
-DEFAULT_BUNDLE = Path(__file__).resolve().parents[2] / "bundles" / "cardiac_gaugan_synthesis"
+DEFAULT_BUNDLE = default_bundle("cardiac_gaugan_synthesis")
 MANIFEST = "manifest.csv"
-COLUMNS = (
-    "subject",
-    "source_subject",
-    "operation",
-    "EDV_ml",
-    "ESV_ml",
-    "EF_pct",
-    "ed_image_path",
-    "es_image_path",
-    "ed_label_path",
-    "es_label_path",
-)
 
 
 def load_generator(
@@ -58,21 +50,13 @@ def load_generator(
     Raises:
         InputError: no bundle config, a missing or corrupt checkpoint, or one of another architecture.
     """
-    from monai.bundle import ConfigParser
-
-    root = Path(bundle) if bundle is not None else DEFAULT_BUNDLE
-    config = root / "configs" / "inference.json"
-    if not config.is_file():
-        raise InputError(root, "not a GauGAN bundle: no configs/inference.json")
-    parser = ConfigParser()
-    parser.read_config(str(config))
-    parser.update(overrides)
-    generator = parser.get_parsed_content("network_def")
-    load_weights(
-        generator,
-        Path(weights) if weights is not None else root / "models" / "model.pt",
-        "the bundle's generator",
+    generator, parser = load_bundle_network(
+        DEFAULT_BUNDLE if bundle is None else bundle,
+        "GauGAN",
         "train the GauGAN bundle or pass --bundle",
+        weights=weights,
+        overrides=overrides,
+        what="the bundle's generator",
     )
     return generator.to(device).eval(), float(parser["pixel_mm"]), int(parser["image_size"])
 
@@ -117,7 +101,7 @@ def _read_mask_manifest(mask_dir: Path) -> list[dict[str, str]]:
         raise InputError(mask_dir, f"no {MANIFEST}: not a synthesize-masks output")
     with open(path, newline="") as fh:
         rows = list(csv.DictReader(fh))
-    needed = {"subject", "EDV_ml", "ESV_ml", "ed_path", "es_path"}
+    needed = {SUBJECT, "EDV_ml", "ESV_ml", "ed_path", "es_path"}
     if not rows or not needed <= set(rows[0]):
         raise InputError(path, f"needs the columns {sorted(needed)} and at least one row")
     return rows
@@ -188,7 +172,7 @@ class CohortSynthesizer:
                     "es_label_path": os.path.relpath(es_path, out),
                 }
             )
-        write_csv(out / MANIFEST, written, COLUMNS)
+        write_csv(out / MANIFEST, written, IMAGE_MANIFEST_COLUMNS)
         return written
 
 
@@ -197,8 +181,6 @@ def synthesize_images(
 ) -> list[dict[str, Any]]:
     """Image stacks for every subject of a mask cohort with the bundle's generator; returns the manifest rows
     written to ``OUT/manifest.csv`` (see :class:`CohortSynthesizer`)."""
-    from cardio_monai.regression.predict import resolve_device
-
     _read_mask_manifest(Path(mask_dir))  # a wrong MASK_DIR is reported before the generator is loaded
     dev = resolve_device(device)
     generator, pixel_mm, image_size = load_generator(bundle, dev)

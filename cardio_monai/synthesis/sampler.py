@@ -34,18 +34,14 @@ from cardio_monai.constants import (
     SYN_INTERP_STEPS,
     SYN_MAX_TRIES,
 )
-from cardio_monai.synthesis.masks import SourceMasks, cavity_from_sdt, interpolate, rescale, to_labels
-from cardio_monai.volumes import lv_volume_ml
+from cardio_monai.synthesis.masks import cavity_from_sdt, interpolate, rescale, to_labels
+from cardio_monai.synthesis.sources import SourceMasks
+from cardio_monai.volumes import cavity_volume_ml, ejection_fraction_pct
 
 OPERATIONS = ("interp_ed", "interp_es", "rescale")
 _SECANT_STEPS = 4  # measurements per (source, operation) before another source is tried
 _Q_MIN = SYN_GAMMA_ES[0] / SYN_GAMMA_ED[1]  # smallest gamma_es / gamma_ed
 _W_EPS = 1e-3  # keeps alpha / F strictly inside (0, 1)
-
-
-def measure_ml(cavity: np.ndarray, spacing: tuple[float, float, float], thickness_mm: float | None) -> float:
-    """LV volume (ml) of a boolean cavity mask, by Simpson's rule through ``cardio_monai.volumes``."""
-    return float(lv_volume_ml(cavity.astype(np.uint8) * LABEL_LV, spacing, method="simpson", thickness_mm=thickness_mm))
 
 
 def ef_in_range(ef_pct: float) -> bool:
@@ -131,9 +127,9 @@ class _Candidate:
         # interp_ed keeps the source's ED, interp_es its ES
         cav_ed = s.labels["ed"] == LABEL_LV if self.op == "interp_ed" else cavity_from_sdt(ed["cav"], fixes)
         cav_es = s.labels["es"] == LABEL_LV if self.op == "interp_es" else cavity_from_sdt(es["cav"], fixes)
-        edv = measure_ml(cav_ed, s.spacing, self.thickness)
-        esv = measure_ml(cav_es, s.spacing, self.thickness)
-        ef = 100.0 * (edv - esv) / edv if edv > 0 else float("nan")
+        edv = cavity_volume_ml(cav_ed, s.spacing, self.thickness)
+        esv = cavity_volume_ml(cav_es, s.spacing, self.thickness)
+        ef = ejection_fraction_pct(edv, esv)
         return edv, esv, ef, cav_ed, cav_es, fixes
 
     def describe(self, p: float) -> str:

@@ -1,21 +1,25 @@
-"""MONAI dictionary transforms (each with its array twin) that turn a study record into the
-network input: (2, Z, 150, 150) ED/ES channels at 1 x 1 mm, plus the slice spacing."""
+"""MONAI dictionary transforms (each with its array twin) that turn a study into the network input:
+(2, Z, S, S) ED/ES channels at the chosen pixel size, plus the slice spacing. Read, choose phases,
+check the slice count, (training) targets, select phases, resample, find the heart, crop, normalise."""
 
+from cardio_monai.transforms.heart import FindCropCentred, heart_peak, label_centre, motion_centre
 from cardio_monai.transforms.intensity import QuantileNormalise, QuantileNormalised
-from cardio_monai.transforms.phases import SelectPhases, SelectPhasesd
-from cardio_monai.transforms.pipeline import preprocess_record, preprocessing, record_to_dict
+from cardio_monai.transforms.phases import SelectPhases, SelectPhasesd, estimate_ed_es
+from cardio_monai.transforms.pipeline import preprocess_record, preprocessing, study_preprocessing
 from cardio_monai.transforms.slices import KeepLabelledSlices, KeepLabelledSlicesd, labelled_slice_range
-from cardio_monai.transforms.spatial import (
-    CropOrPadCentred,
-    CropOrPadCentredd,
-    FindCropCentred,
-    ResampleInPlane,
-    ResampleInPlaned,
-    label_centre,
-    motion_centre,
+from cardio_monai.transforms.spatial import CropOrPadCentred, CropOrPadCentredd, ResampleInPlane, ResampleInPlaned
+from cardio_monai.transforms.study import (
+    ChoosePhasesd,
+    ReadStudyd,
+    RequireSlicesd,
+    StudyTargetsd,
+    UnpackRecordd,
+    record_targets,
+    record_to_dict,
 )
 
 __all__ = [
+    "ChoosePhasesd",
     "CropOrPadCentred",
     "CropOrPadCentredd",
     "FindCropCentred",
@@ -23,14 +27,22 @@ __all__ = [
     "KeepLabelledSlicesd",
     "QuantileNormalise",
     "QuantileNormalised",
+    "ReadStudyd",
+    "RequireSlicesd",
     "ResampleInPlane",
     "ResampleInPlaned",
     "SelectPhases",
     "SelectPhasesd",
+    "StudyTargetsd",
+    "UnpackRecordd",
+    "estimate_ed_es",
+    "heart_peak",
     "label_centre",
     "labelled_slice_range",
     "motion_centre",
     "preprocess_record",
     "preprocessing",
+    "record_targets",
     "record_to_dict",
+    "study_preprocessing",
 ]

@@ -9,7 +9,9 @@ from monai.config import KeysCollection
 from monai.transforms import MapTransform, Transform
 
 from cardio_monai.constants import HEART_DISC_RADIUS_MM, HEART_PRIOR_SIGMA_PX, MOTION_SMOOTH_PX
-from cardio_monai.io.errors import InputError
+from cardio_monai.errors import InputError
+from cardio_monai.keys import ED, ES, SOURCE
+from cardio_monai.transforms.heart import heart_peak
 
 
 class SelectPhases(Transform):
@@ -36,8 +38,8 @@ class SelectPhasesd(MapTransform):
         self,
         keys: KeysCollection,
         label_keys: Sequence[Hashable] = (),
-        ed_key: str = "ed",
-        es_key: str = "es",
+        ed_key: str = ED,
+        es_key: str = ES,
         allow_missing_keys: bool = False,
     ):
         super().__init__(keys, allow_missing_keys)
@@ -56,7 +58,7 @@ class SelectPhasesd(MapTransform):
                 continue
             missing = [name for name, p in (("ED", ed), ("ES", es)) if p not in labels]
             if missing:
-                raise InputError(d.get("source"), f"no {' and '.join(missing)} label map")
+                raise InputError(d.get(SOURCE), f"no {' and '.join(missing)} label map")
             d[key] = np.stack([labels[ed], labels[es]])
         d[self.ed_key], d[self.es_key] = 0, 1
         return d
@@ -66,24 +68,21 @@ def estimate_ed_es(frames: np.ndarray, pixel_mm: float, radius_mm: float = HEART
     """ED and ES phase indices of a (T, Z, H, W) bright-blood cine from the images alone.
 
     The heart is found where the images move (temporal SD, smoothed, with a broad prior around the
-    image centre, as :func:`cardio_monai.transforms.spatial.motion_centre` does for two phases); in a
+    image centre: :func:`cardio_monai.transforms.heart.heart_peak`); in a
     disc of ``radius_mm`` around it the mean intensity is highest when the ventricles hold the most
     blood (ED) and lowest when they hold the least (ES).
 
     Raises:
         InputError: fewer than 2 phases.
     """
-    from scipy import ndimage
-
     if frames.shape[0] < 2:
         raise InputError(None, f"{frames.shape[0]} phase(s): ED and ES cannot be told apart")
     f = np.asarray(frames, dtype=np.float32)
-    motion = ndimage.gaussian_filter(f.std(axis=0).mean(axis=0), MOTION_SMOOTH_PX / pixel_mm)
+    motion = f.std(axis=0).mean(axis=0)
+    r, c = heart_peak(motion, MOTION_SMOOTH_PX / pixel_mm, HEART_PRIOR_SIGMA_PX, pixel_mm)
     h, w = motion.shape
     rows = np.arange(h, dtype=np.float32)[:, None] - (h - 1) / 2.0
     cols = np.arange(w, dtype=np.float32)[None, :] - (w - 1) / 2.0
-    prior = np.exp(-(rows**2 + cols**2) * pixel_mm**2 / (2.0 * HEART_PRIOR_SIGMA_PX**2))
-    r, c = np.unravel_index(int(np.argmax(motion * prior)), motion.shape)
     disc = (rows + (h - 1) / 2.0 - r) ** 2 + (cols + (w - 1) / 2.0 - c) ** 2 <= (radius_mm / pixel_mm) ** 2
     signal = f[:, :, disc].mean(axis=(1, 2))
     return int(np.argmax(signal)), int(np.argmin(signal))

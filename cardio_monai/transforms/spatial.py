@@ -1,4 +1,5 @@
-"""In-plane resampling and crop/pad of slice stacks (C, Z, H, W); the slice axis is never touched."""
+"""In-plane resampling and crop/pad of slice stacks (C, Z, H, W); the slice axis is never touched.
+Where to crop (the heart) is found by :mod:`cardio_monai.transforms.heart`."""
 
 from __future__ import annotations
 
@@ -9,15 +10,9 @@ import torch
 import torch.nn.functional as F
 from monai.config import KeysCollection
 from monai.transforms import MapTransform, Transform
-from scipy import ndimage
 
-from cardio_monai.constants import (
-    CROP_SIZE_PX,
-    HEART_PRIOR_SIGMA_PX,
-    LABEL_LV,
-    MOTION_SMOOTH_PX,
-    TARGET_PIXEL_MM,
-)
+from cardio_monai.constants import CROP_SIZE_PX, TARGET_PIXEL_MM
+from cardio_monai.keys import CROP_CENTRE, PIXEL_SPACING
 
 
 class ResampleInPlane(Transform):
@@ -61,7 +56,7 @@ class ResampleInPlaned(MapTransform):
         keys: KeysCollection,
         pixel_mm: float = TARGET_PIXEL_MM,
         mode: str | Sequence[str] = "bilinear",
-        pixel_spacing_key: str = "pixel_spacing",
+        pixel_spacing_key: str = PIXEL_SPACING,
         allow_missing_keys: bool = False,
     ):
         super().__init__(keys, allow_missing_keys)
@@ -124,7 +119,7 @@ class CropOrPadCentredd(MapTransform):
         self,
         keys: KeysCollection,
         size: int = CROP_SIZE_PX,
-        centre_key: Hashable | None = "crop_centre",
+        centre_key: Hashable | None = CROP_CENTRE,
         allow_missing_keys: bool = False,
     ):
         super().__init__(keys, allow_missing_keys)
@@ -136,77 +131,4 @@ class CropOrPadCentredd(MapTransform):
         centre = d.get(self.centre_key) if self.centre_key is not None else None
         for key in self.key_iterator(d):
             d[key] = self.crop(d[key], centre)
-        return d
-
-
-def label_centre(label: np.ndarray, label_value: int = LABEL_LV) -> tuple[float, float] | None:
-    """Centroid (row, col) of ``label_value`` over all leading axes of (..., H, W); None if absent."""
-    mask = np.asarray(label) == label_value
-    if not mask.any():
-        return None
-    rows, cols = np.nonzero(mask.reshape(-1, *mask.shape[-2:]).any(axis=0))
-    return float(rows.mean()), float(cols.mean())
-
-
-def motion_centre(
-    image: np.ndarray, sigma_px: float = MOTION_SMOOTH_PX, prior_sigma_px: float = HEART_PRIOR_SIGMA_PX
-) -> tuple[float, float]:
-    """Centre of the heart found from the images alone (no labels).
-
-    The ED-ES absolute difference, averaged over slices and smoothed, peaks where the ventricles
-    move; a broad Gaussian prior around the image centre keeps it off moving structures at the
-    edge of a large field of view (bowel, breathing artefacts).
-
-    Args:
-        image: (2, Z, H, W) ED and ES stacks, any intensity scale, square pixels.
-        sigma_px: Gaussian smoothing of the difference map (pixels).
-        prior_sigma_px: width of the prior around the image centre (pixels).
-
-    Returns:
-        (row, col) in pixels.
-    """
-    diff = np.abs(image[0].astype(np.float32) - image[1].astype(np.float32)).mean(axis=0)
-    smooth = ndimage.gaussian_filter(diff, sigma_px)
-    h, w = smooth.shape
-    rows = np.arange(h, dtype=np.float32)[:, None] - (h - 1) / 2.0
-    cols = np.arange(w, dtype=np.float32)[None, :] - (w - 1) / 2.0
-    prior = np.exp(-(rows**2 + cols**2) / (2.0 * prior_sigma_px**2))
-    r, c = np.unravel_index(int(np.argmax(smooth * prior)), smooth.shape)
-    return float(r), float(c)
-
-
-class FindCropCentred(MapTransform):
-    """Store a crop centre (row, col) in ``data[centre_key]``.
-
-    ``method``: ``"image"`` (image centre, the paper's), ``"motion"`` (:func:`motion_centre`, from
-    the images alone, as inference may use) or ``"label"`` (LV centroid of ``label_key``; image
-    centre when the label has no LV).
-    """
-
-    def __init__(
-        self,
-        keys: KeysCollection,
-        method: str = "image",
-        label_key: str = "label",
-        centre_key: str = "crop_centre",
-        allow_missing_keys: bool = False,
-    ):
-        super().__init__(keys, allow_missing_keys)
-        if method not in ("image", "motion", "label"):
-            raise ValueError(f"unknown crop centre method {method!r}")
-        self.method, self.label_key, self.centre_key = method, label_key, centre_key
-
-    def __call__(self, data: Mapping) -> dict:
-        d = dict(data)
-        key = self.first_key(d)
-        image = d[key]
-        centre = None
-        if self.method == "label" and d.get(self.label_key) is not None:
-            centre = label_centre(d[self.label_key])
-        elif self.method == "motion":
-            centre = motion_centre(image)
-        if centre is None:
-            h, w = image.shape[-2:]
-            centre = ((h - 1) / 2.0, (w - 1) / 2.0)
-        d[self.centre_key] = centre
         return d

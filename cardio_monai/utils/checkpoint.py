@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from cardio_monai.io.errors import InputError
+from cardio_monai.errors import InputError
 
 
 def load_weights(module, path: str | Path, what: str = "the network", hint: str = "pass --bundle"):

@@ -11,8 +11,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from cardio_monai.errors import InputError
 from cardio_monai.evaluation import evaluate_predictions, read_volume_table
-from cardio_monai.io.errors import InputError
 
 REPO = Path(__file__).resolve().parents[2]
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"

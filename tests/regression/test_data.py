@@ -6,10 +6,11 @@ import numpy as np
 import pytest
 import torch
 
+from cardio_monai.data import collate_studies, split_datalist, study_datalist
 from cardio_monai.io import InputError, find_studies, read_study
 from cardio_monai.io.phantom import make_phantom
-from cardio_monai.regression import LoadStudyd, collate_studies, split_datalist, study_datalist
-from cardio_monai.regression.data import AREAS, IMAGE, MASK, VOLUMES, WARNING
+from cardio_monai.keys import AREAS, IMAGE, MASK, VOLUMES, WARNING
+from cardio_monai.transforms import study_preprocessing as LoadStudyd
 from cardio_monai.transforms.phases import estimate_ed_es
 from cardio_monai.volumes import lv_volume_ml
 

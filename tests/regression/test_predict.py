@@ -15,7 +15,7 @@ import torch
 from sfera_tiny import BUNDLE, REPO
 
 from cardio_monai.cli import main
-from cardio_monai.constants import PREDICTION_COLUMNS
+from cardio_monai.columns import PREDICTION_COLUMNS
 
 WEIGHTS = BUNDLE / "models" / "model.pt"
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from cardio_monai.data import frame_augmentation, frame_datalist
 from cardio_monai.io import InputError, find_studies
-from cardio_monai.synthesis.frames import frame_augmentation, frame_datalist
 
 
 def test_frames_are_the_labelled_slices_in_unit_range(phantom_dir):
@@ -47,8 +47,8 @@ def test_augmentation_moves_frames_and_labels_together(phantom_dir):
 
 
 def test_source_without_labels_is_refused(tmp_path, sample_dir):
+    from cardio_monai.data import study_frames
     from cardio_monai.io import read_study
-    from cardio_monai.synthesis.frames import study_frames
 
     rec = read_study(sample_dir, with_labels=False)
     with pytest.raises(InputError, match="label maps"):

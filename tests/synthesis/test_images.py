@@ -148,10 +148,9 @@ def test_shipped_generator_on_held_out_acdc_masks_has_the_real_contrast(acdc_dir
     the shipped generator) -> image stacks whose blood pool / myocardium contrast is that of the real
     frames of the same subjects (within the issue's 20 %), blood brighter than myocardium in every stack."""
     from cardio_monai.constants import CONTRAST_TOLERANCE, LABEL_LV, LABEL_MYOCARDIUM
+    from cardio_monai.data import frame_datalist, split_datalist, study_datalist
+    from cardio_monai.evaluation.realism import contrast_ratio
     from cardio_monai.io.nifti import load_label, to_slices_first
-    from cardio_monai.regression.data import split_datalist, study_datalist
-    from cardio_monai.synthesis.frames import frame_datalist
-    from cardio_monai.synthesis.realism import contrast_ratio
 
     _, held = split_datalist(study_datalist(str(acdc_dir)), 0, 5, 0)
     names = sorted(i["subject"] for i in held)[:3]

@@ -5,9 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from cardio_monai.data import frame_datalist
+from cardio_monai.engines import train_segmenter
+from cardio_monai.evaluation.realism import contrast_ratio, dice_per_label
 from cardio_monai.networks.segmenter import make_segmenter
-from cardio_monai.synthesis.frames import frame_datalist
-from cardio_monai.synthesis.realism import contrast_ratio, dice_per_label, train_segmenter
 
 
 def test_contrast_ratio_of_known_intensities():
@@ -37,7 +38,7 @@ def test_evaluate_generator_writes_the_realism_figures(tiny_bundle, tmp_path):
     sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "regression"))
     from sfera_tiny import write_phantoms
 
-    from cardio_monai.synthesis.realism import evaluate_generator
+    from cardio_monai.synthesis.experiments import evaluate_generator
 
     data = write_phantoms(tmp_path / "phantoms")
     seg = tmp_path / "segmenter.pt"
@@ -71,7 +72,7 @@ def test_compare_backgrounds_writes_figures_and_refuses_a_joint_checkpoint(tiny_
 
     from cardio_monai.io import InputError
     from cardio_monai.networks.gaugan import SPADEGenerator
-    from cardio_monai.synthesis.realism import compare_backgrounds
+    from cardio_monai.synthesis.experiments import compare_backgrounds
 
     sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "regression"))
     from sfera_tiny import write_phantoms
@@ -115,7 +116,7 @@ def test_select_checkpoint_scores_on_training_subjects_and_applies_the_rule(tiny
 
     from cardio_monai.io import InputError
     from cardio_monai.networks.gaugan import SPADEGenerator
-    from cardio_monai.synthesis.realism import select_checkpoint
+    from cardio_monai.synthesis.experiments import select_checkpoint
 
     sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "regression"))
     from sfera_tiny import write_phantoms
@@ -153,7 +154,7 @@ def test_select_checkpoint_scores_on_training_subjects_and_applies_the_rule(tiny
 
 
 def test_epoch_of_a_score_row():
-    from cardio_monai.synthesis.realism import _epoch
+    from cardio_monai.evaluation.realism_figures import score_epoch as _epoch
 
     assert _epoch({"epoch": 96}, 0) == 96
     assert _epoch({"checkpoint": "runs/gan/model_epoch=125.pt"}, 0) == 125
