@@ -9,6 +9,7 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[1]
 DATA = Path(os.environ.get("CARDIO_MONAI_DATA", REPO.parent / "shared" / "data"))
+MONAI_SCHEMA = REPO.parent / "shared" / "schemas" / "meta_schema_20240725.json"
 
 
 def require_data(path: Path) -> Path:
@@ -24,6 +25,12 @@ def require_data(path: Path) -> Path:
 @pytest.fixture(scope="session")
 def shared_data() -> Path:
     return require_data(DATA)
+
+
+@pytest.fixture(scope="session")
+def monai_schema() -> Path:
+    """MONAI's bundle metadata schema (the model zoo's), read in place from ../shared/schemas."""
+    return require_data(MONAI_SCHEMA)
 
 
 @pytest.fixture(scope="session")

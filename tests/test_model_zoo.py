@@ -17,10 +17,9 @@ from pathlib import Path
 
 import pytest
 import torch
-from conftest import REPO, require_data
 from monai.bundle import ConfigParser, ConfigWorkflow
 
-SCHEMA = REPO.parent / "shared" / "schemas" / "meta_schema_20240725.json"
+REPO = Path(__file__).resolve().parents[1]
 SCHEMA_URL = "https://github.com/Project-MONAI/MONAI-extra-test-data/releases/download/0.8.1/meta_schema_20240725.json"
 BUNDLES = sorted(p.parents[1] for p in (REPO / "bundles").glob("*/configs/metadata.json"))
 TOLERANCE = 1e-5  # TorchScript against eager, relative to the output's largest magnitude
@@ -95,11 +94,15 @@ def test_the_bundles_are_found():
     assert {"cardiac_sfera_regression", "cardiac_gaugan_synthesis"} <= {b.name for b in BUNDLES}
 
 
-def test_metadata_names_monai_schema_and_verifies_offline(bundle):
-    schema = require_data(SCHEMA)
+def test_metadata_names_monai_schema_and_verifies_offline(bundle, monai_schema):
     assert _meta(bundle)["schema"] == SCHEMA_URL
     proc = _bundle_cli(
-        "verify_metadata", "--meta_file", str(bundle / "configs" / "metadata.json"), "--filepath", str(schema), cwd=REPO
+        "verify_metadata",
+        "--meta_file",
+        str(bundle / "configs" / "metadata.json"),
+        "--filepath",
+        str(monai_schema),
+        cwd=REPO,
     )
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert "metadata is verified with no error" in proc.stderr + proc.stdout
