@@ -11,7 +11,7 @@ import warnings
 
 import fire
 
-from cardio_monai.errors import ParameterError
+from cardio_monai.errors import ParameterError, input_error_in
 from cardio_monai.io import InputError
 
 
@@ -205,6 +205,12 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     except ParameterError as exc:  # the library names its parameter; the user typed the flag
         print(f"error: --{exc.parameter.replace('_', '-')}: {exc.problem}", file=sys.stderr)
+        return 2
+    except RuntimeError as exc:  # MONAI engines and Compose wrap a transform's InputError
+        cause = input_error_in(exc)
+        if cause is None:
+            raise
+        print(f"error: {cause}", file=sys.stderr)
         return 2
     except fire.core.FireExit as exc:
         return int(exc.code or 0)

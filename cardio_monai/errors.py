@@ -22,3 +22,16 @@ class ParameterError(ValueError):
         self.parameter = parameter
         self.problem = " ".join(str(problem).split())
         super().__init__(f"{parameter}: {self.problem}")
+
+
+def input_error_in(error: BaseException) -> InputError | None:
+    """The :class:`InputError` that ``error`` is or was caused by, or None. MONAI's ``Compose`` and
+    datasets re-raise a transform's error as ``RuntimeError("applying transform ...")`` from it; the user
+    should still read the one-line reason."""
+    seen: set[int] = set()
+    while error is not None and id(error) not in seen:
+        if isinstance(error, InputError):
+            return error
+        seen.add(id(error))
+        error = error.__cause__ or error.__context__
+    return None

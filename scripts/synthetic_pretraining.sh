@@ -18,8 +18,10 @@
 # so a killed run continues where it stopped. No step sees the fold's test subjects except the
 # final predictions: validation runs once, after the last epoch (no model selection on them).
 #
+# Real data: PRETRAINING_DATA (an ACDC-layout folder), default ${CARDIO_MONAI_DATA:-../shared/data}/acdc/training.
 # Profiles (numbers in docs/synthetic_pretraining.md):
-#   tiny  phantom-free smoke run on 6 ACDC subjects' masks, a handful of epochs (CI)
+#   tiny  the plumbing on a small ACDC-layout folder (the CI test: 15 phantoms), 24 synthetic
+#         subjects, 2 epochs of a 4-channel network; PRETRAINING_DATA names the folder
 #   cpu   what runs on 2 CPU cores: 4,000 synthetic subjects, 1.5 mm, 100 px, 16 base channels,
 #         the shipped generator (trained on fold 0's 80 training subjects, so fold 0 only)
 #   gpu   the paper's size: 22,653 synthetic subjects, 1 mm, 150 px, 32 base channels
@@ -34,15 +36,15 @@ OUT=$2
 shift 2
 FOLDS=${*:-0}
 PY=${PYTHON:-.venv/bin/python}
-DATA=${CARDIO_MONAI_DATA:-../shared/data}/acdc/training
+DATA=${PRETRAINING_DATA:-${CARDIO_MONAI_DATA:-../shared/data}/acdc/training}
 B=bundles/cardiac_sfera_regression
 GAN=${GAN_BUNDLE:-bundles/cardiac_gaugan_synthesis}
 case $PROFILE in
-    tiny) N=24; SSO_EPOCHS=2; FT_EPOCHS=2; RSO_EPOCHS=2; NET=(--pixel_mm 3.0 --crop_size 48 --base_channels 4 --n_blocks 3)
-          SOURCES=6; RSO_REUSE="" ;;
-    cpu)  N=4000; SSO_EPOCHS=5; FT_EPOCHS=60; RSO_EPOCHS=120; NET=(); SOURCES=all
+    tiny) N=24; SSO_EPOCHS=2; FT_EPOCHS=2; RSO_EPOCHS=2; RSO_REUSE=""
+          NET=(--pixel_mm 3.0 --crop_size 32 --base_channels 4 --n_blocks 2 --batch_size 2) ;;
+    cpu)  N=4000; SSO_EPOCHS=5; FT_EPOCHS=60; RSO_EPOCHS=120; NET=()
           RSO_REUSE=$B/docs/results/cv5/folds ;;
-    gpu)  N=22653; SSO_EPOCHS=30; FT_EPOCHS=120; RSO_EPOCHS=120; SOURCES=all; RSO_REUSE=""
+    gpu)  N=22653; SSO_EPOCHS=30; FT_EPOCHS=120; RSO_EPOCHS=120; RSO_REUSE=""
           NET=(--pixel_mm 1.0 --crop_size 150 --base_channels 32 --batch_size 8) ;;
     *) echo "error: $PROFILE: unknown profile (tiny, cpu or gpu)" >&2; exit 2 ;;
 esac
@@ -54,15 +56,14 @@ for K in $FOLDS; do
     mkdir -p "$F"
     if [ ! -f "$F/real_train/.done" ]; then
         log "fold $K: linking its training subjects"
-        "$PY" - "$DATA" "$F/real_train" "$K" "$SOURCES" <<'EOF'
+        "$PY" - "$DATA" "$F/real_train" "$K" <<'EOF'
 import sys
 from pathlib import Path
 
-from cardio_monai.regression import split_datalist, study_datalist
+from cardio_monai.data import split_datalist, study_datalist
 
-data, out, fold, sources = sys.argv[1], Path(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
+data, out, fold = sys.argv[1], Path(sys.argv[2]), int(sys.argv[3])
 train, _ = split_datalist(study_datalist(data), fold, 5, 0)
-train = train if sources == "all" else train[:: max(1, len(train) // int(sources))][: int(sources)]
 out.mkdir(parents=True, exist_ok=True)
 for item in train:
     link = out / item["subject"]

@@ -76,7 +76,7 @@ def compare_experiments(
 
 def _cell(block: dict, q: str) -> str:
     m = block[q]
-    if m["rmse"]["value"] is None or m["rmse"]["ci95"] is None:
+    if any(m[k]["value"] is None for k in ("rmse", "rmse_sd", "mae")) or m["rmse"]["ci95"] is None:
         return "-"
     lo, hi = m["rmse"]["ci95"]
     return f"{m['rmse']['value']:.1f} +- {m['rmse_sd']['value']:.1f} [{lo:.1f}, {hi:.1f}] / {m['mae']['value']:.1f}"
@@ -92,7 +92,8 @@ def experiments_markdown(result: dict) -> str:
         lines.append(f"| {name} | " + " | ".join(_cell(ex["all"], q) for q in qs) + " |")
     lines += ["", "Pearson r:", "", "| experiment | " + " | ".join(qs) + " |", rule]
     for name, ex in result["experiments"].items():
-        lines.append(f"| {name} | " + " | ".join(f"{ex['all'][q]['pearson_r']['value']:.3f}" for q in qs) + " |")
+        r = [ex["all"][q]["pearson_r"]["value"] for q in qs]
+        lines.append(f"| {name} | " + " | ".join("-" if v is None else f"{v:.3f}" for v in r) + " |")
     lines += ["", f"EF < {EF_LOW_PCT:.0f} % subgroup:", "", head.replace("experiment", "experiment (n)"), rule]
     for name, ex in result["experiments"].items():
         low = ex["ef_below_40"]

@@ -14,7 +14,7 @@ from typing import Any
 import torch
 
 from cardio_monai.data import SAMPLE_DIR, collate_studies
-from cardio_monai.errors import InputError
+from cardio_monai.errors import InputError, input_error_in
 from cardio_monai.io import find_studies
 from cardio_monai.keys import IMAGE, MASK, SLICE_SPACING, STUDY, SUBJECT, WARNING
 from cardio_monai.networks import SFERARegressor
@@ -63,9 +63,12 @@ def predict_studies(
     for study in progress(studies, desc="predict"):
         try:
             item = preprocessing({STUDY: study, SUBJECT: study.subject})
-        except InputError as err:
-            if not skip_bad:
+        except (InputError, RuntimeError) as wrapped:  # Compose wraps a transform's InputError
+            err = input_error_in(wrapped)
+            if err is None:
                 raise
+            if not skip_bad:
+                raise err from None
             warnings.warn(str(err), stacklevel=2)
             rows.append({"subject": study.subject, "warning": str(err)})
             continue

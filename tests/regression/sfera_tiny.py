@@ -37,7 +37,7 @@ def write_phantoms(root: Path, n: int = 6, slices=(5, 6, 7)) -> Path:
             pixel_mm=1.5,
             slice_mm=(10.0, 8.0)[k % 2],
             edv_ml=120.0 + 10 * k,
-            ef_pct=25.0 + 8 * k,
+            ef_pct=25.0 + 8 * (k % 7),  # 25-73 %
             es_phase=1,
             noise=0.02,
             seed=k,

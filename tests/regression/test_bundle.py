@@ -110,8 +110,12 @@ def test_train_and_inference_describe_the_same_network_and_preprocessing():
     infer.read_config(str(CONFIGS / "inference.json"))
     for key in ("network_def", "pixel_mm", "crop_size", "base_channels", "n_blocks", "norm"):
         assert train[key] == infer[key], key
-    for key in ("pixel_mm", "size", "crop_centre", "_target_"):
-        assert train["preprocessing"][key] == infer["preprocessing"][key], key
+    # the same chain, except that training reads the labels and adds its targets (StudyTargetsd)
+    t_steps, i_steps = train["preprocessing"]["transforms"], infer["preprocessing"]["transforms"]
+    assert t_steps[0] == {**i_steps[0], "with_labels": True} and i_steps[0]["with_labels"] is False
+    targets = [s for s in t_steps if s["_target_"].endswith("StudyTargetsd")]
+    assert len(targets) == 1
+    assert [s for s in t_steps[1:] if s not in targets] == i_steps[1:]
 
 
 def _bundle_cli(*args: str, cwd: Path = REPO) -> subprocess.CompletedProcess:
