@@ -27,12 +27,8 @@
 #   gpu   the paper's size: 22,653 synthetic subjects, 1 mm, 150 px, 32 base channels
 set -euo pipefail
 cd "$(dirname "$0")/.."
-if [ $# -lt 2 ]; then
-    echo "usage: $0 tiny|cpu|gpu OUT_DIR [FOLD ...]" >&2
-    exit 2
-fi
-PROFILE=$1
-OUT=$2
+[ $# -ge 2 ] || { echo "usage: $0 tiny|cpu|gpu OUT_DIR [FOLD ...]" >&2; exit 2; }
+PROFILE=$1 OUT=$2
 shift 2
 FOLDS=${*:-0}
 PY=${PYTHON:-.venv/bin/python}
