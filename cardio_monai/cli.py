@@ -11,6 +11,7 @@ import warnings
 
 import fire
 
+from cardio_monai.cli_args import check_arguments
 from cardio_monai.errors import ParameterError, input_error_in
 from cardio_monai.io import InputError
 
@@ -34,7 +35,7 @@ def volumes(
     """
     from cardio_monai.measure import measure_volumes
 
-    rows = measure_volumes(input, out, method=method, thickness_mm=thickness_mm, skip_bad=skip_bad)
+    rows = measure_volumes(str(input), str(out), method=method, thickness_mm=thickness_mm, skip_bad=bool(skip_bad))
     return f"{len(rows)} subjects -> {out}"
 
 
@@ -58,11 +59,14 @@ def evaluate(
         out: output folder.
     """
     from cardio_monai.evaluation import evaluate_predictions
+    from cardio_monai.io import check_output
 
     def paths(value):  # fire may parse a bare name as a number, and a bracketed list as a list
         return [str(v) for v in value] if isinstance(value, list | tuple) else str(value)
 
     second = None if predictions2 is None else paths(predictions2)
+    inputs = [p for v in (predictions, reference, predictions2 or []) for p in ([v] if isinstance(v, str) else v)]
+    check_output(str(out), *map(str, inputs), file=False)
     report = evaluate_predictions(paths(predictions), paths(reference), second, out_dir=str(out))
     rmse = {q: report[q]["rmse"]["value"] for q in ("EDV", "ESV", "EF")}
     return (
@@ -93,7 +97,7 @@ def synthesize_masks(
     """
     from cardio_monai.synthesis.cohort import synthesize_cohort
 
-    s = synthesize_cohort(input, out, n, seed=seed, shard=shard, workers=workers, thickness_mm=thickness_mm)
+    s = synthesize_cohort(str(input), str(out), n, seed=seed, shard=shard, workers=workers, thickness_mm=thickness_mm)
     return (
         f"{s['subjects_in_manifest']} subjects -> {out}/manifest.csv; "
         f"plausibility fixes (slices): {s['plausibility_fixes_slices']}"
@@ -118,7 +122,13 @@ def predict(
     """
     from cardio_monai.regression.predict import predict_studies
 
-    rows = predict_studies(None if input is None else str(input), str(out), bundle, device, skip_bad=bool(skip_bad))
+    rows = predict_studies(
+        None if input is None else str(input),
+        str(out),
+        None if bundle is None else str(bundle),
+        device,
+        skip_bad=bool(skip_bad),
+    )
     lines = [f"{len(rows)} subjects -> {out}"]
     for r in rows[:5]:
         if r.get("EF_pct") is not None and r.get("EF_pct") != "":
@@ -140,7 +150,7 @@ def synthesize_images(mask_dir: str, out: str, bundle: str | None = None, device
     """
     from cardio_monai.synthesis.images import synthesize_images as run
 
-    rows = run(str(mask_dir), str(out), bundle, device)
+    rows = run(str(mask_dir), str(out), None if bundle is None else str(bundle), device)
     return f"{len(rows)} subjects -> {out}/manifest.csv"
 
 
@@ -166,8 +176,11 @@ def finetune(
         seed: seed of the held-back draw and of training.
         device: ``cpu`` or ``cuda``.
     """
+    from cardio_monai.io import check_output
     from cardio_monai.regression.site_finetune import finetune_bundle
 
+    manifest, out = str(manifest), str(out)
+    check_output(out, manifest, *([] if bundle is None else [str(bundle)]), file=False)
     try:
         report = finetune_bundle(manifest, out, bundle, int(epochs), float(lr), float(holdout), int(seed), device)
     except InputError:
@@ -198,7 +211,12 @@ def _one_line_warning(message, category, filename, lineno, line=None) -> str:
 def main(argv: list[str] | None = None) -> int:
     """Entry point; returns the exit code (0 ok, 2 bad input)."""
     warnings.formatwarning = _one_line_warning
+    # the user acts on this package's warnings; those of torch, MONAI and pydicom are for developers
+    warnings.filterwarnings("ignore")
+    warnings.filterwarnings("default", module=r"cardio_monai(\.|$)")
+    argv = sys.argv[1:] if argv is None else list(argv)
     try:
+        check_arguments(COMMANDS, argv)
         result = fire.Fire(COMMANDS, command=argv, name="cardio_monai", serialize=lambda r: r)
     except InputError as exc:
         print(f"error: {exc}", file=sys.stderr)
@@ -211,6 +229,9 @@ def main(argv: list[str] | None = None) -> int:
         if cause is None:
             raise
         print(f"error: {cause}", file=sys.stderr)
+        return 2
+    except OSError as exc:  # the system refused a read or a write (permissions, a full disk, a folder)
+        print(f"error: {exc.filename or 'output'}: {exc.strerror or type(exc).__name__}", file=sys.stderr)
         return 2
     except fire.core.FireExit as exc:
         return int(exc.code or 0)

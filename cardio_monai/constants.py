@@ -57,3 +57,11 @@ MIN_USABLE_SLICES = 3  # a study with fewer short-axis slices gets an error, not
 # the training subjects): synthetic blood pool / myocardium intensity ratio within this relative
 # difference of the real frames'.
 CONTRAST_TOLERANCE = 0.2
+
+# Plausible geometry of a cine short-axis study (mm): spacings outside are refused as corrupt
+# headers rather than measured (a pixdim of 0 or 1e30 would give a silent wrong volume).
+PIXEL_MM_RANGE = (0.1, 20.0)
+SLICE_MM_RANGE = (1.0, 30.0)
+# Largest deflate compression ratio (about 1032:1): a .nii.gz declaring more voxel bytes than this
+# times its size is corrupt, and is refused before its array is allocated.
+GZIP_MAX_RATIO = 1100

@@ -7,9 +7,9 @@ from pathlib import Path
 
 from cardio_monai.columns import VOLUME_COLUMNS, WARNING
 from cardio_monai.errors import InputError
-from cardio_monai.io import StudyRecord, find_studies
+from cardio_monai.io import StudyRecord, check_output, find_studies
 from cardio_monai.utils import progress, write_csv
-from cardio_monai.volumes import ejection_fraction_pct, lv_volume_ml
+from cardio_monai.volumes import check_method, check_thickness, ejection_fraction_pct, lv_volume_ml, volume_problem
 
 
 def record_volumes(record: StudyRecord, method: str = "summation", thickness_mm: float | None = None) -> dict:
@@ -29,8 +29,9 @@ def record_volumes(record: StudyRecord, method: str = "summation", thickness_mm:
     missing = [n for n, v in (("ED", edv), ("ES", esv)) if v is None]
     if missing:
         raise InputError(record.source, f"{record.subject}: no {' or '.join(missing)} label map or volume")
-    if edv <= 0:
-        raise InputError(record.source, f"{record.subject}: empty LV cavity (label 3) at ED")
+    problem = volume_problem(edv, esv)
+    if problem is not None:
+        raise InputError(record.source, f"{record.subject}: {problem}")
     return {"subject": record.subject, "EDV_ml": edv, "ESV_ml": esv, "EF_pct": ejection_fraction_pct(edv, esv)}
 
 
@@ -46,7 +47,9 @@ def measure_volumes(
     With ``skip_bad`` a subject that cannot be read gets a row with empty numbers and a
     ``warning`` column; otherwise the first bad subject stops the run and nothing is written.
     """
+    method, thickness_mm = check_method(method), check_thickness(thickness_mm)
     studies = find_studies(input_path)
+    check_output(out, input_path)
     rows = []
     for study in progress(studies, desc="volumes"):
         try:

@@ -11,8 +11,47 @@ from collections.abc import Sequence
 import numpy as np
 
 from cardio_monai.constants import LABEL_LV
+from cardio_monai.errors import ParameterError
 
 MM3_PER_ML = 1000.0
+VOLUME_METHODS = ("summation", "simpson")
+
+
+def check_method(method: object) -> str:
+    """The volume method, one of :data:`VOLUME_METHODS` (else :class:`ParameterError` naming ``method``)."""
+    if method not in VOLUME_METHODS:
+        raise ParameterError("method", f"{method!r} is not one of {', '.join(VOLUME_METHODS)}")
+    return str(method)
+
+
+def check_thickness(thickness_mm: object) -> float | None:
+    """A slice thickness in mm: None (the study's spacing) or a finite positive number (else
+    :class:`ParameterError` naming ``thickness_mm``)."""
+    if thickness_mm is None:
+        return None
+    try:
+        t = float(thickness_mm)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        t = float("nan")
+    if isinstance(thickness_mm, bool) or not 0 < t < float("inf"):
+        raise ParameterError("thickness_mm", f"{thickness_mm!r} is not a positive thickness in mm")
+    return t
+
+
+def volume_problem(edv_ml: float, esv_ml: float) -> str | None:
+    """Why a pair of LV volumes (ml) cannot be a beating heart's, or None: not finite, not positive, or
+    ESV above EDV (ED and ES swapped). EF of an accepted pair lies in [0, 100) %."""
+    edv, esv = float(edv_ml), float(esv_ml)
+    if not (np.isfinite(edv) and np.isfinite(esv)):
+        return f"volumes EDV {edv} ml, ESV {esv} ml are not finite"
+    if edv <= 0:
+        return f"EDV {edv:.1f} ml is not positive (empty LV cavity at ED)"
+    if esv <= 0:
+        return f"ESV {esv:.1f} ml is not positive (empty LV cavity at ES)"
+    if esv > edv:
+        ef = ejection_fraction_pct(edv, esv)
+        return f"ESV {esv:.1f} ml exceeds EDV {edv:.1f} ml (EF {ef:.0f} %): ED and ES swapped?"
+    return None
 
 
 def slice_areas_mm2(label: np.ndarray, pixel_spacing: Sequence[float], label_value: int = LABEL_LV) -> np.ndarray:
@@ -52,7 +91,7 @@ def volume_from_areas_ml(areas_mm2: np.ndarray, thickness_mm: float, method: str
         inner = simpson(areas, dx=t, axis=-1)
         caps = 0.5 * t * (areas[..., 0] + areas[..., -1])
         return (inner + caps) / MM3_PER_ML
-    raise ValueError(f"unknown volume method {method!r}: use 'summation' or 'simpson'")
+    raise ParameterError("method", f"{method!r} is not one of {', '.join(VOLUME_METHODS)}")
 
 
 def lv_volume_ml(

@@ -49,5 +49,5 @@ def test_ejection_fraction():
 
 
 def test_unknown_method_raises():
-    with pytest.raises(ValueError, match="unknown volume method"):
+    with pytest.raises(ValueError, match="not one of"):
         volume_from_areas_ml(np.ones(3), 1.0, "trapezoid")

@@ -6,6 +6,7 @@ from cardio_monai.io.dicom import read_dicom_cine
 from cardio_monai.io.discover import StudySource, find_studies, read_studies, read_study
 from cardio_monai.io.manifest import read_manifest_rows
 from cardio_monai.io.nifti import load_label, read_nifti_cine
+from cardio_monai.io.outputs import check_output, safe_name
 from cardio_monai.io.record import StudyRecord
 from cardio_monai.io.sunnybrook import read_sunnybrook_subject
 
@@ -13,6 +14,7 @@ __all__ = [
     "InputError",
     "StudyRecord",
     "StudySource",
+    "check_output",
     "find_studies",
     "load_label",
     "read_acdc_patient",
@@ -22,4 +24,5 @@ __all__ = [
     "read_studies",
     "read_study",
     "read_sunnybrook_subject",
+    "safe_name",
 ]

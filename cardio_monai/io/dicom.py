@@ -18,9 +18,18 @@ from pathlib import Path
 import numpy as np
 import pydicom
 from pydicom.errors import InvalidDicomError
+from pydicom.multival import MultiValue
 
-from cardio_monai.constants import APEX_DIRECTION_LPS, PARALLEL_TOL, SAME_POSITION_TOL_MM, SPACING_REL_TOL
+from cardio_monai.constants import (
+    APEX_DIRECTION_LPS,
+    PARALLEL_TOL,
+    PIXEL_MM_RANGE,
+    SAME_POSITION_TOL_MM,
+    SLICE_MM_RANGE,
+    SPACING_REL_TOL,
+)
 from cardio_monai.errors import InputError
+from cardio_monai.io.geometry import check_spacing
 from cardio_monai.io.record import StudyRecord
 
 SAX_DIR = re.compile(r"^sax_\d+$", re.IGNORECASE)
@@ -38,6 +47,8 @@ class _Frame:
     trigger_time: float
     instance: int
     series: int
+    series_uid: str
+    patient: str
 
 
 def dicom_files(folder: Path) -> list[Path]:
@@ -75,6 +86,19 @@ def _natural(p: Path):
     return [int(t) if t.isdigit() else t for t in re.split(r"(\d+)", p.name)]
 
 
+def _numbers(path: Path, tag: str, value, count: int | None = None) -> np.ndarray:
+    """A numeric DICOM attribute as float64, or an :class:`InputError` naming the tag (garbage strings,
+    a wrong number of values, NaN or inf)."""
+    values = value if isinstance(value, list | tuple | MultiValue) else [value]
+    try:
+        out = np.array([float(v) for v in values], dtype=np.float64)
+    except (TypeError, ValueError):
+        raise InputError(path, f"{tag} {str(value)[:40]!r} is not numeric") from None
+    if (count is not None and out.size != count) or not np.all(np.isfinite(out)):
+        raise InputError(path, f"{tag} {str(value)[:40]!r} is not {count or 1} finite number(s)")
+    return out
+
+
 def _read_frame(path: Path) -> _Frame:
     try:
         ds = pydicom.dcmread(path)
@@ -92,28 +116,65 @@ def _read_frame(path: Path) -> _Frame:
         raise InputError(path, f"pixel data cannot be decoded ({type(exc).__name__}: {exc})") from None
     if pixels.ndim != 2:
         raise InputError(path, f"expected one 2D image per file, got pixel data of shape {pixels.shape}")
-    orient = np.array(geometry["ImageOrientationPatient"], dtype=np.float64)
+    if np.issubdtype(pixels.dtype, np.floating) and not np.all(np.isfinite(pixels)):
+        raise InputError(path, "pixel data holds NaN or infinite values")
+    orient = _numbers(path, "ImageOrientationPatient", geometry["ImageOrientationPatient"], 6)
     row_cos, col_cos = orient[:3], orient[3:]
     normal = np.cross(row_cos, col_cos)
     norm = float(np.sqrt(normal @ normal))
     if norm < 1e-6:
         raise InputError(path, "degenerate ImageOrientationPatient")
+    spacing = _numbers(path, "PixelSpacing", geometry["PixelSpacing"], 2)
+    check_spacing(path, "PixelSpacing", spacing, PIXEL_MM_RANGE)
     slope, intercept, trig = ds.get("RescaleSlope"), ds.get("RescaleIntercept"), ds.get("TriggerTime")
     if (slope not in (None, "", 1)) or (intercept not in (None, "", 0)):  # raw pixels otherwise: cast once at the end
-        pixels = pixels.astype(np.float32) * float(slope or 1) + float(intercept or 0)
-    spacing = geometry["PixelSpacing"]
+        scale = (
+            _numbers(path, "RescaleSlope", slope or 1, 1)[0],
+            _numbers(path, "RescaleIntercept", intercept or 0, 1)[0],
+        )
+        pixels = pixels.astype(np.float32) * scale[0] + scale[1]
     return _Frame(
         path=path,
         pixels=pixels,
         normal=normal / norm,
-        position=np.array(geometry["ImagePositionPatient"], dtype=np.float64),
+        position=_numbers(path, "ImagePositionPatient", geometry["ImagePositionPatient"], 3),
         row_cos=row_cos,
         col_cos=col_cos,
         pixel_spacing=(float(spacing[0]), float(spacing[1])),
-        trigger_time=float(trig) if trig not in (None, "") else np.nan,
-        instance=int(ds.get("InstanceNumber") or 0),
-        series=int(ds.get("SeriesNumber") or 0),
+        trigger_time=float(_numbers(path, "TriggerTime", trig, 1)[0]) if trig not in (None, "") else np.nan,
+        instance=_integer(path, ds, "InstanceNumber"),
+        series=_integer(path, ds, "SeriesNumber"),
+        series_uid=str(ds.get("SeriesInstanceUID", "")),
+        patient=str(ds.get("PatientID", "")),
     )
+
+
+def _integer(path: Path, ds, tag: str) -> int:
+    value = ds.get(tag)
+    if value in (None, ""):
+        return 0
+    number = _numbers(path, tag, value, 1)[0]
+    if number != int(number):
+        raise InputError(path, f"{tag} {str(value)[:40]!r} is not an integer")
+    return int(number)
+
+
+def _check_one_series(folder: Path, frames: list[_Frame]) -> None:
+    """One patient per study, one series per folder (a ``sax_N/`` folder, or the study folder): files of
+    interleaved series are never merged into one stack."""
+    patients = sorted({f.patient for f in frames})
+    if len(patients) > 1:
+        raise InputError(
+            folder, f"holds files of {len(patients)} patients (PatientID {patients[:3]}); one study per folder"
+        )
+    by_folder: dict[Path, set[str]] = {}
+    for f in frames:
+        by_folder.setdefault(f.path.parent, set()).add(f.series_uid)
+    for sub, uids in by_folder.items():  # a sax_N/ folder may hold re-acquisitions of its location
+        if len(uids) > 1 and not SAX_DIR.match(sub.name):
+            raise InputError(
+                sub, f"holds {len(uids)} series (SeriesInstanceUID differs); put each cine series in its own folder"
+            )
 
 
 def _group_positions(frames: list[_Frame], normal: np.ndarray) -> list[list[_Frame]]:
@@ -166,6 +227,7 @@ def read_dicom_cine(folder: str | Path, subject: str | None = None) -> tuple[Stu
     finally:
         pydicom.config.settings.reading_validation_mode = previous
 
+    _check_one_series(folder, frames)
     normal = frames[0].normal
     for f in frames[1:]:
         if 1.0 - abs(float(f.normal @ normal)) > PARALLEL_TOL:
@@ -196,6 +258,7 @@ def read_dicom_cine(folder: str | Path, subject: str | None = None) -> tuple[Stu
     slice_spacing = float(np.median(gaps))
     if slice_spacing <= 0 or np.any(np.abs(gaps - slice_spacing) > SPACING_REL_TOL * slice_spacing):
         raise InputError(folder, f"uneven slice positions along the normal (gaps {np.round(gaps, 2).tolist()} mm)")
+    check_spacing(folder, "slice spacing (from ImagePositionPatient)", (slice_spacing,), SLICE_MM_RANGE)
 
     pixels = np.empty((n_phases, len(groups), *shape), dtype=np.float32)  # (T, Z, H, W)
     for z, g in enumerate(groups):

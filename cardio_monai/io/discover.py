@@ -32,7 +32,11 @@ class StudySource:
     _group: Callable[[], str | None] | None = None
 
     def read(self, with_labels: bool = True) -> StudyRecord:
-        return self._reader(with_labels)
+        """The record; a file the system cannot read (permissions, a vanished file) is an :class:`InputError`."""
+        try:
+            return self._reader(with_labels)
+        except OSError as err:
+            raise InputError(err.filename or self.path, err.strerror or type(err).__name__) from None
 
     def group(self) -> str | None:
         return None if self._group is None else self._group()
@@ -78,6 +82,8 @@ def find_studies(path: str | Path) -> list[StudySource]:
     path = Path(path)
     if not path.exists():
         raise InputError(path, "does not exist")
+    if not (path.is_file() or path.is_dir()):
+        raise InputError(path, "not a regular file or folder (a device, pipe or socket)")
     if path.is_file() and path.suffix.lower() == ".csv":
         rows = read_manifest_rows(path)
         return [

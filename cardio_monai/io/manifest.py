@@ -14,6 +14,7 @@ Relative paths are taken from the manifest's folder.
 from __future__ import annotations
 
 import csv
+import io
 import math
 from collections.abc import Callable
 from pathlib import Path
@@ -30,12 +31,18 @@ def read_manifest_rows(path: str | Path) -> list[dict[str, str]]:
     path = Path(path)
     if not path.is_file():
         raise InputError(path, "manifest not found")
-    with open(path, newline="") as fh:
+    with csv_text(path) as fh:
         reader = csv.DictReader(fh)
         fields = [f.strip() for f in (reader.fieldnames or [])]
         if "subject" not in fields:
             raise InputError(path, "manifest needs a 'subject' column (plain comma-separated with a header)")
-        rows = [{(k or "").strip(): (v or "").strip() for k, v in row.items()} for row in reader]
+        rows = []
+        for n, row in enumerate(reader, 2):
+            if None in row:  # more cells than the header names
+                raise InputError(
+                    path, f"line {n}: {len(fields) + len(row[None])} cells, the header names {len(fields)}"
+                )
+            rows.append({(k or "").strip(): (v or "").strip() for k, v in row.items()})
     rows = [r for r in rows if r.get("subject")]
     if not rows:
         raise InputError(path, "manifest lists no subjects")
@@ -47,11 +54,24 @@ def read_manifest_rows(path: str | Path) -> list[dict[str, str]]:
     return rows
 
 
+def csv_text(path: str | Path) -> io.StringIO:
+    """The text of a CSV the user wrote, ready for ``csv.reader``: UTF-8 with or without a byte-order
+    mark; anything else is an :class:`InputError`, not a decoding traceback."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError as err:
+        raise InputError(path, f"not UTF-8 text (byte {err.start}); save the CSV as UTF-8") from None
+    return io.StringIO(text, newline="")
+
+
 def _resolve(manifest: Path, value: str, n: int, column: str) -> Path:
     p = Path(value).expanduser()
     p = p if p.is_absolute() else manifest.parent / p
     if not p.exists():
         raise InputError(manifest, f"line {n}: {column} {value!r} does not exist")
+    if p.suffix.lower() == ".csv":  # a manifest naming a manifest (itself, or a cycle) is not a study
+        raise InputError(manifest, f"line {n}: {column} {value!r} is a CSV file, not an image or study folder")
     return p
 
 
@@ -60,11 +80,15 @@ def _number(manifest: Path, row: dict[str, str], column: str, n: int, kind: Call
     if value == "":
         return None
     try:
-        out = kind(float(value)) if kind is int else kind(value)
-        if isinstance(out, float) and not math.isfinite(out):
+        out = float(value)
+        if not math.isfinite(out):
             raise ValueError
     except ValueError:
         raise InputError(manifest, f"line {n}: {column} {value!r} is not a number") from None
+    if kind is int:
+        if out != int(out):
+            raise InputError(manifest, f"line {n}: {column} {value!r} is not a whole frame number")
+        return int(out)
     return out
 
 

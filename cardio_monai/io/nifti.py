@@ -11,8 +11,9 @@ from pathlib import Path
 import nibabel as nib
 import numpy as np
 
-from cardio_monai.constants import LABEL_VALUES
+from cardio_monai.constants import GZIP_MAX_RATIO, LABEL_VALUES, PIXEL_MM_RANGE, SLICE_MM_RANGE
 from cardio_monai.errors import InputError
+from cardio_monai.io.geometry import check_declared_size, check_spacing
 from cardio_monai.io.record import StudyRecord
 
 NIFTI_SUFFIXES = (".nii.gz", ".nii")
@@ -42,7 +43,10 @@ def load_nifti(path: str | Path, ndim: tuple[int, ...] = (3, 4)) -> tuple[np.nda
         raise InputError(path, "file not found")
     try:
         img = nib.load(str(path))
+        zooms = _raw_zooms(path, img)
         data = np.asanyarray(img.dataobj)
+    except InputError:
+        raise
     except Exception as exc:  # nibabel raises many types for truncated or foreign files
         raise InputError(path, f"not a readable NIfTI file ({type(exc).__name__})") from None
     if data.ndim == 5 and data.shape[3] == 1:  # (X, Y, Z, 1, T) as some converters write
@@ -53,10 +57,26 @@ def load_nifti(path: str | Path, ndim: tuple[int, ...] = (3, 4)) -> tuple[np.nda
         raise InputError(path, f"expected a {' or '.join(f'{n}D' for n in ndim)} image, got shape {data.shape}")
     if np.issubdtype(data.dtype, np.floating) and not np.all(np.isfinite(data)):
         raise InputError(path, f"contains {int(np.size(data) - np.isfinite(data).sum())} NaN or infinite values")
-    zooms = tuple(float(z) for z in img.header.get_zooms()[:3])
-    if len(zooms) < 3 or min(zooms) <= 0:
-        raise InputError(path, f"voxel size {zooms} in the header is not positive 3D")
     return data, _consistent_affine(np.asarray(img.affine, dtype=np.float64), zooms), zooms
+
+
+def _raw_zooms(path: Path, img) -> tuple[float, float, float]:
+    """The voxel sizes as the file states them, checked (finite, positive, plausible), and the declared
+    array size checked against the file's length, before nibabel reads the array. nibabel's own header
+    check silently turns a pixdim of 0 into 1, so the raw header is read again without it."""
+    with nib.openers.ImageOpener(str(path)) as fh:
+        raw = type(img.header).from_fileobj(fh, check=False)
+    shape = raw.get_data_shape()
+    if len(shape) < 3:
+        raise InputError(path, f"expected a 3D or 4D image, got shape {shape}")
+    declared = int(np.prod(shape, dtype=np.int64)) * raw.get_data_dtype().itemsize
+    size = path.stat().st_size
+    gz = path.name.lower().endswith(".gz")
+    check_declared_size(path, declared, size * GZIP_MAX_RATIO if gz else size - int(raw.get_data_offset()))
+    pixdim = [float(v) for v in raw["pixdim"][1:4]]
+    check_spacing(path, "pixdim (in-plane)", pixdim[:2], PIXEL_MM_RANGE)
+    check_spacing(path, "pixdim (between slices)", pixdim[2:], SLICE_MM_RANGE)
+    return pixdim[0], pixdim[1], pixdim[2]
 
 
 def _consistent_affine(affine: np.ndarray, zooms: tuple[float, ...]) -> np.ndarray:

@@ -18,6 +18,7 @@ from cardio_monai.constants import LABEL_LV, LABEL_MYOCARDIUM
 from cardio_monai.errors import InputError
 from cardio_monai.io.contours import polygon_mask, read_contour
 from cardio_monai.io.dicom import read_dicom_cine
+from cardio_monai.io.manifest import csv_text
 from cardio_monai.io.record import StudyRecord
 from cardio_monai.volumes import lv_volume_ml
 
@@ -34,11 +35,15 @@ def is_sunnybrook_root(folder: Path) -> bool:
 def read_link(root: Path) -> list[tuple[str, str]]:
     """(dicom folder id, original id) pairs from ``link.csv``."""
     path = Path(root) / LINK_FILE
-    with open(path, newline="") as fh:
+    with csv_text(path) as fh:
         reader = csv.DictReader(fh)
         if not reader.fieldnames or not {"patient_id", "original_id"} <= set(reader.fieldnames):
             raise InputError(path, "needs the columns patient_id, original_id")
-        pairs = [(row["patient_id"].strip(), row["original_id"].strip()) for row in reader if row["patient_id"]]
+        pairs = [((row["patient_id"] or "").strip(), (row["original_id"] or "").strip()) for row in reader]
+    pairs = [(pid, orig) for pid, orig in pairs if pid]
+    for pid, orig in pairs:
+        if not orig or Path(pid).name != pid or Path(orig).name != orig or pid in (".", ".."):
+            raise InputError(path, f"patient {pid!r}, original id {orig!r}: ids must be plain folder names")
     if not pairs:
         raise InputError(path, "lists no subjects")
     return pairs

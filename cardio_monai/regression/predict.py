@@ -15,7 +15,7 @@ import torch
 
 from cardio_monai.data import SAMPLE_DIR, collate_studies
 from cardio_monai.errors import InputError, input_error_in
-from cardio_monai.io import find_studies
+from cardio_monai.io import check_output, find_studies
 from cardio_monai.keys import IMAGE, MASK, SLICE_SPACING, STUDY, SUBJECT, WARNING
 from cardio_monai.networks import SFERARegressor
 from cardio_monai.regression.predictions import prediction_rows, write_predictions
@@ -58,6 +58,7 @@ def predict_studies(
     """
     dev = resolve_device(device)
     studies = find_studies(SAMPLE_DIR if input_path is None else input_path)
+    check_output(out, SAMPLE_DIR if input_path is None else input_path, bundle or DEFAULT_BUNDLE)
     network, preprocessing = load_bundle(bundle, dev)
     rows: list[dict[str, Any]] = []
     for study in progress(studies, desc="predict"):

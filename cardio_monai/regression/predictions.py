@@ -12,7 +12,7 @@ import torch
 from cardio_monai.columns import PREDICTION_COLUMNS, REFERENCE_COLUMNS, WARNING
 from cardio_monai.networks import SFERARegressor
 from cardio_monai.utils import write_csv
-from cardio_monai.volumes import ejection_fraction_pct, ejection_fraction_sd_pct
+from cardio_monai.volumes import ejection_fraction_pct, ejection_fraction_sd_pct, volume_problem
 
 
 def prediction_rows(
@@ -33,6 +33,9 @@ def prediction_rows(
         notes = [given] if given else []
         if np.isfinite(lo) and not lo - 0.5 <= float(s) <= hi + 0.5:
             notes.append(f"slice spacing {float(s):.1f} mm outside the trained range {lo:.1f}-{hi:.1f} mm")
+        problem = volume_problem(edv, esv)
+        if problem is not None:  # a number no heart has: said in the row, never a bare number
+            notes.append(f"implausible prediction: {problem}")
         warning = "; ".join(notes)
         rows.append(
             {

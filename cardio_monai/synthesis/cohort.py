@@ -20,6 +20,7 @@ import csv
 import json
 import os
 import re
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -29,15 +30,22 @@ from cardio_monai.columns import MASK_MANIFEST_COLUMNS
 from cardio_monai.constants import EF_MAX_PCT, EF_MIN_PCT, SYN_CHI2_BINS
 from cardio_monai.errors import InputError, ParameterError
 from cardio_monai.evaluation.cohort_figures import plot_ef_histogram, plot_examples
-from cardio_monai.io import find_studies
+from cardio_monai.io import check_output, find_studies, safe_name
 from cardio_monai.io.writers import write_nifti
-from cardio_monai.synthesis.cohort_journal import FIX_NAMES, journal_path, journal_record, journal_rows
+from cardio_monai.synthesis.cohort_journal import FIX_NAMES, journal_path, journal_record, journal_rows, open_journal
 from cardio_monai.synthesis.sampler import Synthetic, UnreachableEF, synthesize_subject
 from cardio_monai.synthesis.sources import SourceMasks, prepare_source
 from cardio_monai.utils import atomic_path, progress, write_csv
+from cardio_monai.volumes import check_thickness
 
 RUN_FILE = "run.json"
 FORMAT_VERSION = 1
+MAX_SUBJECTS = 10_000_000  # a cohort larger than this is a typo (its index list alone would be large)
+
+
+def max_workers() -> int:
+    """The most worker processes a run may ask for: twice the CPU cores (at least 4)."""
+    return max(4, 2 * (os.cpu_count() or 1))
 
 
 def parse_shard(spec: str | None) -> tuple[int, int]:
@@ -62,6 +70,8 @@ def check_count(n: object) -> int:
     """The cohort size: a positive integer (else :class:`ParameterError` naming ``n``)."""
     if not _is_int(n) or int(n) <= 0:
         raise ParameterError("n", f"{n!r} is not a positive integer number of subjects")
+    if int(n) > MAX_SUBJECTS:
+        raise ParameterError("n", f"{n!r} subjects is more than the {MAX_SUBJECTS:,} a cohort may have")
     return int(n)
 
 
@@ -73,8 +83,9 @@ def check_parameters(n: object, seed: object, workers: object, thickness_mm: flo
         raise ParameterError("seed", f"{seed!r} is not a non-negative integer")
     if not _is_int(workers) or int(workers) < 1:
         raise ParameterError("workers", f"{workers!r} is not a positive integer")
-    if thickness_mm is not None and not float(thickness_mm) > 0:
-        raise ParameterError("thickness_mm", f"{thickness_mm!r} is not a positive thickness")
+    if int(workers) > max_workers():
+        raise ParameterError("workers", f"{workers!r} is more than {max_workers()} (twice the CPU cores)")
+    check_thickness(thickness_mm)
 
 
 def run_parameters(input_path: str | Path, n: int, seed: int, thickness_mm: float | None) -> dict:
@@ -146,7 +157,7 @@ def _work(index: int) -> dict:
 
 
 def _write_subject(syn: Synthetic, out: Path) -> dict:
-    ed_name, es_name = f"{syn.subject}_ED.nii.gz", f"{syn.subject}_ES.nii.gz"
+    ed_name, es_name = f"{safe_name(syn.subject)}_ED.nii.gz", f"{safe_name(syn.subject)}_ES.nii.gz"
     write_nifti(out / ed_name, syn.ed, syn.affine)
     write_nifti(out / es_name, syn.es, syn.affine)
     row = {
@@ -172,6 +183,7 @@ def generate_subjects(indices: list[int], writer: SubjectWriter, workers: int) -
         return
     import multiprocessing as mp
 
+    workers = min(workers, len(indices))  # never more processes than subjects
     chunk = max(1, min(64, len(indices) // (workers * 8)))
     with mp.get_context("fork").Pool(workers, initializer=_init_worker, initargs=(writer,)) as pool:
         yield from pool.imap_unordered(_work, indices, chunksize=chunk)
@@ -198,8 +210,10 @@ def synthesize_cohort(
     shard_i, shard_k = parse_shard(shard)
     check_parameters(n, seed, workers, thickness_mm)
     out = Path(out)
+    check_output(out, input_path, file=False)
     params = run_parameters(input_path, n, seed, thickness_mm)
-    check_out_dir(out, params)
+    created = not out.exists()
+    fresh = not check_out_dir(out, params) and shard_k == 1  # everything in OUT will be this run's
     sources = load_sources(input_path, thickness_mm)  # validates every source before any write
 
     out.mkdir(parents=True, exist_ok=True)
@@ -213,17 +227,25 @@ def synthesize_cohort(
     todo = [k for k in range(shard_i, n, shard_k) if k not in done]
     writer = SubjectWriter(sources, int(seed), thickness_mm, out)
     journal = journal_path(out, (shard_i, shard_k))
-    journal.parent.mkdir(exist_ok=True)
-    with open(journal, "a", newline="") as fh:
-        lines = csv.writer(fh)
-        try:
+    try:
+        with open_journal(journal) as fh:
+            lines = csv.writer(fh)
             for row in progress(generate_subjects(todo, writer, int(workers)), total=len(todo), desc="synthesize"):
                 lines.writerow(journal_record(row))
                 fh.flush()
                 done[int(row["index"])] = row
-        except UnreachableEF as err:  # the sources' EF range is too narrow for the uniform target
-            raise InputError(input_path, f"{err}; the source label maps cannot cover EF 10-80 %") from None
+    except UnreachableEF as err:  # the sources' EF range is too narrow for the uniform target
+        if fresh:  # nothing of a failed new run is left behind
+            _remove_contents(out, created)
+        raise InputError(input_path, f"{err}; the source label maps cannot cover EF 10-80 %") from None
     return finish_cohort(out, sources, shard=(shard_i, shard_k), n=n)
+
+
+def _remove_contents(out: Path, remove_folder: bool) -> None:
+    for child in out.iterdir():
+        shutil.rmtree(child) if child.is_dir() else child.unlink()
+    if remove_folder:
+        out.rmdir()
 
 
 def finish_cohort(out: Path, sources: list[SourceMasks], shard: tuple[int, int], n: int) -> dict:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 from pathlib import Path
+from typing import TextIO
 
 from cardio_monai.columns import MASK_MANIFEST_COLUMNS
 
@@ -41,6 +42,18 @@ def journal_rows(out: Path) -> dict[int, dict]:
                 if (out / row["ed_path"]).is_file() and (out / row["es_path"]).is_file():
                     rows[int(rec[0])] = row
     return rows
+
+
+def open_journal(path: Path) -> TextIO:
+    """Open a journal to append rows; a torn last line (a write killed half-way) is cut off first, so the
+    next row starts on a line of its own instead of being glued to it and lost on the next resume."""
+    path.parent.mkdir(exist_ok=True)
+    if path.is_file():
+        data = path.read_bytes()
+        if data and not data.endswith(b"\n"):
+            with open(path, "r+b") as fh:
+                fh.truncate(data.rfind(b"\n") + 1)
+    return open(path, "a", newline="")
 
 
 def journal_record(row: dict) -> list[str]:

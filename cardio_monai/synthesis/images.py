@@ -21,7 +21,9 @@ import torch.nn.functional as F
 
 from cardio_monai.columns import IMAGE_MANIFEST_COLUMNS, SUBJECT
 from cardio_monai.errors import InputError
+from cardio_monai.io.manifest import csv_text
 from cardio_monai.io.nifti import load_label, load_nifti
+from cardio_monai.io.outputs import check_output, safe_name
 from cardio_monai.io.writers import write_nifti
 from cardio_monai.transforms.heart import label_centre
 from cardio_monai.transforms.spatial import CropOrPadCentred, ResampleInPlane
@@ -99,11 +101,19 @@ def _read_mask_manifest(mask_dir: Path) -> list[dict[str, str]]:
     path = mask_dir / MANIFEST
     if not path.is_file():
         raise InputError(mask_dir, f"no {MANIFEST}: not a synthesize-masks output")
-    with open(path, newline="") as fh:
+    with csv_text(path) as fh:
         rows = list(csv.DictReader(fh))
     needed = {SUBJECT, "EDV_ml", "ESV_ml", "ed_path", "es_path"}
     if not rows or not needed <= set(rows[0]):
         raise InputError(path, f"needs the columns {sorted(needed)} and at least one row")
+    names: dict[str, str] = {}
+    for n, row in enumerate(rows, 2):
+        if None in row or any(row.get(c) in (None, "") for c in needed):
+            raise InputError(path, f"line {n}: ragged row or empty {sorted(needed)} cell")
+        name = safe_name(row[SUBJECT])
+        if name in names:
+            raise InputError(path, f"line {n}: subject {row[SUBJECT]!r} gives the same file names as {names[name]!r}")
+        names[name] = row[SUBJECT]
     return rows
 
 
@@ -138,11 +148,15 @@ class CohortSynthesizer:
     def __call__(self, mask_dir: str | Path, out: str | Path) -> list[dict[str, Any]]:
         mask_dir, out = Path(mask_dir), Path(out)
         rows = _read_mask_manifest(mask_dir)
+        check_output(out, mask_dir, mask_dir / MANIFEST, file=False)
         out.mkdir(parents=True, exist_ok=True)
+        for tmp in out.glob(".part-*"):  # temporaries of a killed run
+            tmp.unlink(missing_ok=True)
         written = []
         for row in progress(rows, desc="synthesize-images"):
             ed_path, es_path = mask_dir / row["ed_path"], mask_dir / row["es_path"]
-            ed_out, es_out = out / f"{row['subject']}_ED.nii.gz", out / f"{row['subject']}_ES.nii.gz"
+            name = safe_name(row["subject"])
+            ed_out, es_out = out / f"{name}_ED.nii.gz", out / f"{name}_ES.nii.gz"
             if not (ed_out.is_file() and es_out.is_file()):  # resumable: finished subjects are kept
                 ed = load_label(ed_path)
                 es = load_label(es_path, shape=ed.shape)

@@ -103,8 +103,9 @@ class ChoosePhasesd(MapTransform):
 
 
 class RequireSlicesd(MapTransform):
-    """Refuse a record at ``keys`` with fewer than ``min_slices`` short-axis slices (an
-    :class:`InputError` naming the study), rather than give it a number."""
+    """Refuse a record at ``keys`` that the regressor cannot measure (an :class:`InputError` naming the
+    study), rather than give it a number: fewer than ``min_slices`` short-axis slices, a constant image
+    (no anatomy), or ED and ES frames that are identical (no motion). Run it after the phases are chosen."""
 
     def __init__(self, keys: KeysCollection = RECORD, min_slices: int = MIN_USABLE_SLICES):
         super().__init__(keys)
@@ -118,6 +119,11 @@ class RequireSlicesd(MapTransform):
                     record.source,
                     f"{record.subject}: {record.n_slices} slice(s); the regressor needs at least {self.min_slices}",
                 )
+            frames = record.frames
+            if float(frames.max()) == float(frames.min()):
+                raise InputError(record.source, f"{record.subject}: the image is constant ({float(frames.min()):g})")
+            if record.ed is not None and record.es is not None and np.array_equal(frames[record.ed], frames[record.es]):
+                raise InputError(record.source, f"{record.subject}: the ED and ES frames are identical (no motion)")
         return dict(data)
 
 

@@ -34,22 +34,29 @@ def atomic_path(target: str | os.PathLike) -> Iterator[Path]:
             tmp_path.unlink()
 
 
+# Columns holding ids the user chose: a spreadsheet runs a cell that starts with one of FORMULA_START.
+TEXT_COLUMNS = ("subject", "source_subject")
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
 def write_csv(
     path: str | os.PathLike, rows: Iterable[Mapping], columns: Sequence[str], float_format: str = "{:.2f}"
 ) -> Path:
-    """Write rows (dicts) as a plain comma-separated CSV with a header, atomically."""
+    """Write rows (dicts) as a plain comma-separated CSV with a header, atomically. An id in a
+    :data:`TEXT_COLUMNS` column that a spreadsheet would run as a formula is written with a leading ``'``."""
     path = Path(path)
     with atomic_path(path) as tmp, open(tmp, "w", newline="") as fh:
         writer = csv.writer(fh)
         writer.writerow(columns)
         for row in rows:
-            writer.writerow([_fmt(row.get(c, ""), float_format) for c in columns])
+            writer.writerow([_fmt(row.get(c, ""), float_format, c in TEXT_COLUMNS) for c in columns])
     return path
 
 
-def _fmt(value, float_format: str) -> str:
+def _fmt(value, float_format: str, text: bool = False) -> str:
     if value is None:
         return ""
     if isinstance(value, float):
         return "" if value != value else float_format.format(value)
-    return str(value)
+    value = str(value)
+    return "'" + value if text and value.startswith(FORMULA_START) else value

@@ -19,4 +19,5 @@ def progress(items: Iterable[T], total: int | None = None, desc: str = "", unit:
     if total is not None and total <= PROGRESS_MIN_SUBJECTS:
         yield from items
         return
-    yield from tqdm(items, total=total, desc=desc, unit=unit, dynamic_ncols=True)
+    # disable=None: no bar when stderr is not a terminal (a log or a pipe keeps one line per message)
+    yield from tqdm(items, total=total, desc=desc, unit=unit, dynamic_ncols=True, disable=None)
