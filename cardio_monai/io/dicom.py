@@ -18,7 +18,6 @@ from pathlib import Path
 import numpy as np
 import pydicom
 from pydicom.errors import InvalidDicomError
-from pydicom.multival import MultiValue
 
 from cardio_monai.constants import (
     APEX_DIRECTION_LPS,
@@ -29,7 +28,7 @@ from cardio_monai.constants import (
     SPACING_REL_TOL,
 )
 from cardio_monai.errors import InputError
-from cardio_monai.io.geometry import check_spacing
+from cardio_monai.io.geometry import check_spacing, header_numbers
 from cardio_monai.io.record import StudyRecord
 
 SAX_DIR = re.compile(r"^sax_\d+$", re.IGNORECASE)
@@ -86,20 +85,16 @@ def _natural(p: Path):
     return [int(t) if t.isdigit() else t for t in re.split(r"(\d+)", p.name)]
 
 
-def _numbers(path: Path, tag: str, value, count: int | None = None) -> np.ndarray:
-    """A numeric DICOM attribute as float64, or an :class:`InputError` naming the tag (garbage strings,
-    a wrong number of values, NaN or inf)."""
-    values = value if isinstance(value, list | tuple | MultiValue) else [value]
-    try:
-        out = np.array([float(v) for v in values], dtype=np.float64)
-    except (TypeError, ValueError):
-        raise InputError(path, f"{tag} {str(value)[:40]!r} is not numeric") from None
-    if (count is not None and out.size != count) or not np.all(np.isfinite(out)):
-        raise InputError(path, f"{tag} {str(value)[:40]!r} is not {count or 1} finite number(s)")
-    return out
-
-
 def _read_frame(path: Path) -> _Frame:
+    try:
+        return _parse_frame(path)
+    except InputError:
+        raise
+    except (ValueError, TypeError, KeyError, AttributeError) as exc:  # pydicom converts values lazily
+        raise InputError(path, f"malformed DICOM header ({type(exc).__name__}: {str(exc)[:60]})") from None
+
+
+def _parse_frame(path: Path) -> _Frame:
     try:
         ds = pydicom.dcmread(path)
     except (InvalidDicomError, OSError, EOFError, ValueError) as exc:
@@ -118,30 +113,30 @@ def _read_frame(path: Path) -> _Frame:
         raise InputError(path, f"expected one 2D image per file, got pixel data of shape {pixels.shape}")
     if np.issubdtype(pixels.dtype, np.floating) and not np.all(np.isfinite(pixels)):
         raise InputError(path, "pixel data holds NaN or infinite values")
-    orient = _numbers(path, "ImageOrientationPatient", geometry["ImageOrientationPatient"], 6)
+    orient = header_numbers(path, "ImageOrientationPatient", geometry["ImageOrientationPatient"], 6)
     row_cos, col_cos = orient[:3], orient[3:]
     normal = np.cross(row_cos, col_cos)
     norm = float(np.sqrt(normal @ normal))
     if norm < 1e-6:
         raise InputError(path, "degenerate ImageOrientationPatient")
-    spacing = _numbers(path, "PixelSpacing", geometry["PixelSpacing"], 2)
+    spacing = header_numbers(path, "PixelSpacing", geometry["PixelSpacing"], 2)
     check_spacing(path, "PixelSpacing", spacing, PIXEL_MM_RANGE)
     slope, intercept, trig = ds.get("RescaleSlope"), ds.get("RescaleIntercept"), ds.get("TriggerTime")
     if (slope not in (None, "", 1)) or (intercept not in (None, "", 0)):  # raw pixels otherwise: cast once at the end
         scale = (
-            _numbers(path, "RescaleSlope", slope or 1, 1)[0],
-            _numbers(path, "RescaleIntercept", intercept or 0, 1)[0],
+            header_numbers(path, "RescaleSlope", slope or 1, 1)[0],
+            header_numbers(path, "RescaleIntercept", intercept or 0, 1)[0],
         )
         pixels = pixels.astype(np.float32) * scale[0] + scale[1]
     return _Frame(
         path=path,
         pixels=pixels,
         normal=normal / norm,
-        position=_numbers(path, "ImagePositionPatient", geometry["ImagePositionPatient"], 3),
+        position=header_numbers(path, "ImagePositionPatient", geometry["ImagePositionPatient"], 3),
         row_cos=row_cos,
         col_cos=col_cos,
         pixel_spacing=(float(spacing[0]), float(spacing[1])),
-        trigger_time=float(_numbers(path, "TriggerTime", trig, 1)[0]) if trig not in (None, "") else np.nan,
+        trigger_time=float(header_numbers(path, "TriggerTime", trig, 1)[0]) if trig not in (None, "") else np.nan,
         instance=_integer(path, ds, "InstanceNumber"),
         series=_integer(path, ds, "SeriesNumber"),
         series_uid=str(ds.get("SeriesInstanceUID", "")),
@@ -153,7 +148,7 @@ def _integer(path: Path, ds, tag: str) -> int:
     value = ds.get(tag)
     if value in (None, ""):
         return 0
-    number = _numbers(path, tag, value, 1)[0]
+    number = header_numbers(path, tag, value, 1)[0]
     if number != int(number):
         raise InputError(path, f"{tag} {str(value)[:40]!r} is not an integer")
     return int(number)

@@ -7,6 +7,8 @@ import math
 from collections.abc import Sequence
 from os import PathLike
 
+import numpy as np
+
 from cardio_monai.constants import PIXEL_MM_RANGE, SLICE_MM_RANGE
 from cardio_monai.errors import InputError
 
@@ -44,3 +46,16 @@ def check_declared_size(path: str | PathLike, declared_bytes: int, available_byt
             f"header declares {declared_bytes:,} bytes of voxels, more than the file can hold "
             f"({available_bytes:,}); truncated or corrupt",
         )
+
+
+def header_numbers(path: str | PathLike, tag: str, value, count: int | None = None) -> np.ndarray:
+    """A numeric header attribute (one value or a sequence) as float64, or an :class:`InputError`
+    naming the tag: garbage strings, a wrong number of values, NaN or inf."""
+    values = [value] if isinstance(value, str | bytes | int | float) else list(value)
+    try:
+        out = np.array([float(v) for v in values], dtype=np.float64)
+    except (TypeError, ValueError):
+        raise InputError(path, f"{tag} {str(value)[:40]!r} is not numeric") from None
+    if (count is not None and out.size != count) or not np.all(np.isfinite(out)):
+        raise InputError(path, f"{tag} {str(value)[:40]!r} is not {count or 1} finite number(s)")
+    return out
