@@ -6,6 +6,7 @@ weights load with ``torch.load(weights_only=True)`` (:func:`cardio_monai.utils.c
 
 from __future__ import annotations
 
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -14,12 +15,26 @@ from cardio_monai.utils.checkpoint import load_weights
 
 INFERENCE_CONFIG = Path("configs") / "inference.json"
 WEIGHTS = Path("models") / "model.pt"
-BUNDLES_DIR = Path(__file__).resolve().parents[2] / "bundles"
+CHECKOUT_BUNDLES = Path(__file__).resolve().parents[2] / "bundles"
+"""The bundles of a source checkout (``bundles/`` beside ``cardio_monai/``), for one used without installing."""
+
+
+def bundles_dir() -> Path:
+    """The folder of the bundles that come with the package: the package data of ``cardio_monai.bundles``.
+
+    A wheel installs them in ``cardio_monai/bundles/`` (``pip install``); an editable install maps that
+    package onto the checkout's ``bundles/`` (``[tool.setuptools] package-dir`` in ``pyproject.toml``); a
+    checkout on ``sys.path`` without being installed falls back to its ``bundles/``.
+    """
+    try:
+        return Path(str(resources.files("cardio_monai.bundles")))
+    except ModuleNotFoundError:
+        return CHECKOUT_BUNDLES
 
 
 def default_bundle(name: str) -> Path:
     """The folder of the bundle ``name`` (e.g. ``cardiac_sfera_regression``) that comes with the package."""
-    return BUNDLES_DIR / name
+    return bundles_dir() / name
 
 
 def load_bundle_network(
