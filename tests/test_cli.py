@@ -41,3 +41,18 @@ def test_volumes_missing_input(tmp_path):
     assert "nowhere" in proc.stderr and "does not exist" in proc.stderr
     assert "Traceback" not in proc.stderr
     assert not out.exists()
+
+
+def test_mistyped_flag_writes_nothing(tmp_path):
+    """fire would run with the default and write the CSV before complaining: the flag is checked first."""
+    out = tmp_path / "v.csv"
+    argv = ["volumes", "cardio_monai/data/sample_sunnybrook", "--out", str(out), "--thickness", "8"]
+    proc = subprocess.run(
+        [sys.executable, "-m", "cardio_monai", *argv],
+        capture_output=True,
+        text=True,
+        cwd=Path(__file__).resolve().parents[1],
+    )
+    assert proc.returncode == 2, proc.stderr
+    assert proc.stderr.strip().splitlines() == [proc.stderr.strip()] and proc.stderr.startswith("error: --thickness:")
+    assert not out.exists()
