@@ -38,7 +38,7 @@ GAN=${GAN_BUNDLE:-bundles/cardiac_gaugan_synthesis}
 case $PROFILE in
     tiny) N=24; SSO_EPOCHS=2; FT_EPOCHS=2; RSO_EPOCHS=2; RSO_REUSE=""
           NET=(--pixel_mm 3.0 --crop_size 32 --base_channels 4 --n_blocks 2 --batch_size 2) ;;
-    cpu)  N=4000; SSO_EPOCHS=5; FT_EPOCHS=60; RSO_EPOCHS=120; NET=()
+    cpu)  N=4000; SSO_EPOCHS=2; FT_EPOCHS=60; RSO_EPOCHS=120; NET=()
           RSO_REUSE=$B/docs/results/cv5/folds ;;
     gpu)  N=22653; SSO_EPOCHS=30; FT_EPOCHS=120; RSO_EPOCHS=120; RSO_REUSE=""
           NET=(--pixel_mm 1.0 --crop_size 150 --base_channels 32 --batch_size 8) ;;
