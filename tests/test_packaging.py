@@ -80,6 +80,8 @@ def wheel_venv(tmp_path_factory) -> Path:
             shutil.copytree(REPO / name, src / name, ignore=shutil.ignore_patterns("__pycache__", "*.pyc", "eval"))
         else:
             shutil.copy2(REPO / name, src / name)
+    # the build backend is this environment's setuptools (torch 2.13 requires setuptools>=77.0.3, the
+    # version pyproject's build-system names), so nothing is downloaded
     pip = [sys.executable, "-m", "pip"]
     _run([*pip, "wheel", "-q", "--no-deps", "--no-build-isolation", "--no-index", str(src), "-w", "dist"], root)
     (wheel,) = (root / "dist").glob("cardio_monai-*.whl")
