@@ -28,9 +28,9 @@ TOLERANCE = 1e-5  # TorchScript against eager, relative to the output's largest 
 # and the factor from that file's unit to the metric's (a new bundle with eval_metrics must be added here).
 EVAL_SOURCES: dict[str, tuple[str, dict[str, tuple[tuple[str, ...], float]]]] = {
     "cardiac_sfera_regression": (
-        "docs/results/cv5/metrics.json",
+        "docs/results/rsp_fold0/metrics.json",
         {
-            f"cv5_100_subjects_{q.lower()}_{stat}{'' if stat == 'pearson_r' else '_' + unit}": ((q, stat, "value"), 1.0)
+            f"fold0_20_subjects_{q.lower()}_{stat}{'' if stat == 'pearson_r' else '_' + unit}": ((q, stat, "value"), 1.0)
             for q, unit in (("EDV", "ml"), ("ESV", "ml"), ("EF", "pct"))
             for stat in ("rmse", "mae", "bias", "pearson_r")
         },

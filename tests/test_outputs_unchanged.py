@@ -1,6 +1,9 @@
 """The commands' outputs on the shared data, bit for bit as recorded in ``tests/golden/`` (CSV text):
 ``volumes`` of ACDC training, ``predict`` of the shipped sample and of three ACDC subjects, and the
-``synthesize-masks`` manifest of a 20-subject cohort (seed 0) from those three subjects."""
+``synthesize-masks`` manifest of a 20-subject cohort (seed 0) from those three subjects.
+The ``predict`` files are rewritten when the shipped SFERA weights change (last: 0.3.0, RSP); the
+redesign itself left them identical (``docs/architecture.md``).
+"""
 
 from __future__ import annotations
 
