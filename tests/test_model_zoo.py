@@ -30,7 +30,10 @@ EVAL_SOURCES: dict[str, tuple[str, dict[str, tuple[tuple[str, ...], float]]]] = 
     "cardiac_sfera_regression": (
         "docs/results/rsp_fold0/metrics.json",
         {
-            f"fold0_20_subjects_{q.lower()}_{stat}{'' if stat == 'pearson_r' else '_' + unit}": ((q, stat, "value"), 1.0)
+            f"fold0_20_subjects_{q.lower()}_{stat}{'' if stat == 'pearson_r' else '_' + unit}": (
+                (q, stat, "value"),
+                1.0,
+            )
             for q, unit in (("EDV", "ml"), ("ESV", "ml"), ("EF", "pct"))
             for stat in ("rmse", "mae", "bias", "pearson_r")
         },
