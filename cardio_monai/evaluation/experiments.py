@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from cardio_monai.evaluation.metrics import EF_LOW_PCT, QUANTITIES, UNITS, cardiac_agreement
-from cardio_monai.evaluation.report import read_volume_tables
+from cardio_monai.evaluation.report import VolumeTable, read_volume_tables
 from cardio_monai.evaluation.stats import compare_absolute_errors
 from cardio_monai.utils import atomic_path
 
@@ -28,15 +28,11 @@ PAPER_MAE = {"RSO": {"EDV": 16.8, "ESV": 9.0, "EF": 4.9}, "RSP": {"EDV": 7.3, "E
 PathLike = str | os.PathLike
 
 
-def _values(pred_csv: PathLike, ref_csv: PathLike) -> tuple[list[str], dict[str, np.ndarray], dict[str, np.ndarray]]:
-    """Subjects both files hold (sorted) and their predicted and reference values per quantity."""
-    pred, ref = read_volume_tables(pred_csv), read_volume_tables(ref_csv)
-    subjects = sorted(set(pred.subjects) & set(ref.subjects))
-    ip = {s: i for i, s in enumerate(pred.subjects)}
-    ir = {s: i for i, s in enumerate(ref.subjects)}
-    p = {q: np.array([pred.values[q][ip[s]] for s in subjects]) for q in QUANTITIES}
-    r = {q: np.array([ref.values[q][ir[s]] for s in subjects]) for q in QUANTITIES}
-    return subjects, p, r
+def _values(table: VolumeTable, subjects: list[str]) -> dict[str, np.ndarray]:
+    """The table's values per quantity for ``subjects``, in that order."""
+    index = table.index()
+    rows = np.asarray([index[s] for s in subjects], dtype=np.intp)
+    return {q: table.values[q][rows] for q in QUANTITIES}
 
 
 def compare_experiments(
@@ -48,14 +44,12 @@ def compare_experiments(
 ) -> dict:
     """Metrics of every experiment ``name -> (predictions CSV, reference CSV)`` on the subjects all of them
     predict, overall and for EF < 40 %, and the Kruskal-Wallis test of ``challenger`` against ``baseline``."""
-    data = {name: _values(*files) for name, files in experiments.items()}
-    common = sorted(set.intersection(*(set(d[0]) for d in data.values())))
+    tables = {name: (read_volume_tables(p), read_volume_tables(r)) for name, (p, r) in experiments.items()}
+    common = sorted(set.intersection(*(set(p.subjects) & set(r.subjects) for p, r in tables.values())))
     out: dict = {"n_subjects": len(common), "units": UNITS, "ef_below_threshold_pct": EF_LOW_PCT, "experiments": {}}
     picked = {}
-    for name, (subjects, pred, ref) in data.items():
-        idx = np.array([subjects.index(s) for s in common])
-        pred = {q: v[idx] for q, v in pred.items()}
-        ref = {q: v[idx] for q, v in ref.items()}
+    for name, (pred_table, ref_table) in tables.items():
+        pred, ref = (_values(t, common) for t in (pred_table, ref_table))
         low = ref["EF"] < EF_LOW_PCT
         picked[name] = (pred, ref, low)
         sub_pred, sub_ref = ({q: v[low] for q, v in d.items()} for d in (pred, ref))

@@ -30,6 +30,7 @@ import numpy as np
 from cardio_monai.evaluation import evaluate_predictions
 from cardio_monai.io import InputError, find_studies
 from cardio_monai.io.manifest import read_manifest_rows
+from cardio_monai.io.outputs import PATH_COLUMNS
 from cardio_monai.measure import record_volumes
 from cardio_monai.regression.predict import DEFAULT_BUNDLE, WEIGHTS, load_bundle, predict_studies, resolve_device
 from cardio_monai.utils import write_csv
@@ -49,12 +50,14 @@ def _split(n: int, holdout: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _absolute_rows(rows: Sequence[dict[str, str]], folder: Path) -> list[dict[str, str]]:
-    """Manifest rows with every ``*_path`` / ``*_dir`` cell made absolute (relative to ``folder``)."""
+    """Manifest rows with every path cell (:data:`~cardio_monai.io.outputs.PATH_COLUMNS`) made absolute
+    (relative to ``folder``), so that the rows can be written to a manifest elsewhere."""
     out = []
     for row in rows:
         new = dict(row)
-        for key, value in row.items():
-            if value and (key.endswith("_path") or key.endswith("_dir")) and not Path(value).is_absolute():
+        for key in PATH_COLUMNS:
+            value = row.get(key, "")
+            if value and not Path(value).expanduser().is_absolute():
                 new[key] = str((folder / value).resolve())
         out.append(new)
     return out
