@@ -107,35 +107,48 @@ def synthesize_masks(
 def predict(
     input: str | None = None,
     out: str = "predictions.csv",
+    readers: str = "sfera,seg",
     bundle: str | None = None,
+    seg_bundle: str | None = None,
+    save_masks: str | None = None,
     device: str = "cpu",
     skip_bad: bool = False,
 ) -> str:
-    """EDV, ESV (ml) and EF (%) with predictive SDs from cine short-axis studies, no segmentation.
+    """EDV, ESV (ml) and EF (%) with SDs from cine short-axis studies, by two independent readers.
 
     Args:
         input: any INPUT form (DICOM folder, NIfTI, ACDC, Sunnybrook, manifest); default: the shipped sample.
-        out: predictions CSV ``subject, EDV_ml, ESV_ml, EF_pct, EDV_sd_ml, ESV_sd_ml, EF_sd_pct[, warning]``.
-        bundle: SFERA bundle folder (default: bundles/cardiac_sfera_regression of this repository).
+        out: predictions CSV ``subject, EDV_ml, ESV_ml, EF_pct, EDV_sd_ml, ESV_sd_ml, EF_sd_pct`` (the combined
+            estimate), with both readers also ``sfera_*, seg_*, readers_agree``, and ``warning`` when a row has one.
+        readers: ``sfera,seg`` (default), ``sfera`` (segmentation-free regression alone) or ``seg``.
+        bundle: SFERA bundle folder (default: the package's cardiac_sfera_regression).
+        seg_bundle: segmentation bundle folder (default: the package's cardiac_lv_segmentation).
+        save_masks: folder for the segmenter's ED/ES label maps (NIfTI) and a contour PNG per study.
         device: ``cpu`` or ``cuda``.
         skip_bad: give a bad study a warning row instead of stopping.
     """
-    from cardio_monai.regression.predict import predict_studies
+    from cardio_monai.readers import predict_studies
 
     rows = predict_studies(
         None if input is None else str(input),
         str(out),
+        readers,
         None if bundle is None else str(bundle),
+        None if seg_bundle is None else str(seg_bundle),
+        None if save_masks is None else str(save_masks),
         device,
         skip_bad=bool(skip_bad),
     )
     lines = [f"{len(rows)} subjects -> {out}"]
     for r in rows[:5]:
         if r.get("EF_pct") is not None and r.get("EF_pct") != "":
-            lines.append(
+            line = (
                 f"  {r['subject']}: EDV {r['EDV_ml']:.0f} +- {r['EDV_sd_ml']:.0f} ml, ESV {r['ESV_ml']:.0f} +- "
                 f"{r['ESV_sd_ml']:.0f} ml, EF {r['EF_pct']:.0f} +- {r['EF_sd_pct']:.0f} %"
             )
+            if "readers_agree" in r:
+                line += "; readers agree" if r["readers_agree"] else "; READERS DISAGREE"
+            lines.append(line)
     return "\n".join(lines)
 
 

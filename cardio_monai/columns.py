@@ -16,6 +16,10 @@ VOLUME_COLUMNS = (SUBJECT, "EDV_ml", "ESV_ml", "EF_pct")
 REFERENCE_COLUMNS = (*VOLUME_COLUMNS, GROUP)
 # ``predict`` output (+ ``warning``).
 PREDICTION_COLUMNS = (*VOLUME_COLUMNS, "EDV_sd_ml", "ESV_sd_ml", "EF_sd_pct")
+# ``predict`` with both readers: each reader's own numbers and whether they agree (the combined estimate
+# stays in PREDICTION_COLUMNS).
+READERS_AGREE = "readers_agree"
+READER_COLUMNS = (*(f"{r}_{c}" for r in ("sfera", "seg") for c in VOLUME_COLUMNS[1:]), READERS_AGREE)
 # What a synthetic subject is: its source and the operation that made it, and its volumes.
 _SYNTHETIC = (SUBJECT, SOURCE_SUBJECT, "operation", "EDV_ml", "ESV_ml", "EF_pct")
 # ``synthesize-masks`` manifest: the label-map files (relative to the manifest's folder).

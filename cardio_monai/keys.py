@@ -29,3 +29,7 @@ AREAS = "areas"  # float32 (Z, 2) LV cavity area per slice at ED and ES in mm^2 
 ED, ES = "ed", "es"  # phase indices into the cine's T axis
 SOURCE = "source"  # the path a study came from
 CROP_CENTRE = "crop_centre"  # (row, col) pixels: the centre of the crop window
+ORIGINAL_SHAPE = "original_shape"  # (H, W) pixels of the input's frames before in-plane resampling
+ORIGINAL_SPACING = "original_spacing"  # (row_mm, col_mm) of the input's frames before resampling
+RESAMPLED_SHAPE = "resampled_shape"  # (h, w) pixels after in-plane resampling, before the crop
+AFFINE = "affine"  # (4, 4) voxel (row, col, slice) -> patient mm of the input

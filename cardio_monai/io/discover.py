@@ -8,7 +8,7 @@ a manifest CSV, or a folder holding several studies.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from cardio_monai.errors import InputError
@@ -40,6 +40,15 @@ class StudySource:
 
     def group(self) -> str | None:
         return None if self._group is None else self._group()
+
+
+def read_once(source: StudySource) -> tuple[StudyRecord, StudySource]:
+    """Read ``source`` once, without labels, and give a source that hands out copies of that record, so
+    that several readers' preprocessing chains (each starting with a read) share one read of the files."""
+    record = source.read(with_labels=False)
+    return record, StudySource(
+        source.subject, source.path, source.kind, lambda lab: replace(record, labels={}), source._group
+    )
 
 
 def _single(path: Path) -> StudySource | None:

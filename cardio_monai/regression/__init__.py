@@ -3,11 +3,12 @@ augmentation, target range, the synthetic-pretraining datalists) and prediction 
 
 from cardio_monai.regression.augmentation import augmentation
 from cardio_monai.regression.batch import SFERABatch
-from cardio_monai.regression.cohorts import imbalanced_subset, resume_path, source_datalist, source_split
+from cardio_monai.regression.cohorts import imbalanced_subset, source_datalist, source_split
 from cardio_monai.regression.handlers import FitRidgeHead, PredictionWriter
 from cardio_monai.regression.head import fit_target_range, sequence_features
 from cardio_monai.regression.losses import VolumeSliceLoss
 from cardio_monai.regression.predictions import prediction_rows, write_predictions
+from cardio_monai.utils.checkpoint import resume_path
 
 __all__ = [
     "FitRidgeHead",

@@ -86,10 +86,3 @@ def imbalanced_subset(
     n_low = min(len(low), max(1, round(low_ef_fraction * n_high / (1.0 - low_ef_fraction))))
     keep_low = set(np.random.default_rng(seed).choice(low, size=n_low, replace=False).tolist()) if n_low else set()
     return [item for k, item in enumerate(items) if ef[k] >= LOW_EF_PCT or k in keep_low]
-
-
-def resume_path(ckpt_dir: str | Path, prefix: str = "resume") -> str:
-    """The newest ``{prefix}_checkpoint_epoch=N.pt`` that MONAI's ``CheckpointSaver`` left in ``ckpt_dir``,
-    or ``""`` when there is none (a fresh run)."""
-    found = sorted(Path(ckpt_dir).glob(f"{prefix}_checkpoint_epoch=*.pt"), key=lambda p: int(p.stem.split("=")[-1]))
-    return str(found[-1]) if found else ""

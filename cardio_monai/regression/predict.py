@@ -15,7 +15,7 @@ import torch
 
 from cardio_monai.data import SAMPLE_DIR, collate_studies
 from cardio_monai.errors import InputError, input_error_in
-from cardio_monai.io import check_output, find_studies
+from cardio_monai.io import StudySource, check_output, find_studies
 from cardio_monai.keys import IMAGE, MASK, SLICE_SPACING, STUDY, SUBJECT, WARNING
 from cardio_monai.networks import SFERARegressor
 from cardio_monai.regression.predictions import prediction_rows, write_predictions
@@ -25,7 +25,7 @@ from cardio_monai.utils.device import resolve_device
 
 DEFAULT_BUNDLE = default_bundle("cardiac_sfera_regression")
 
-__all__ = ["DEFAULT_BUNDLE", "WEIGHTS", "load_bundle", "predict_studies", "resolve_device"]
+__all__ = ["DEFAULT_BUNDLE", "WEIGHTS", "load_bundle", "predict_studies", "predict_study", "resolve_device"]
 
 
 def load_bundle(bundle: str | Path | None = None, device: str | torch.device = "cpu") -> tuple[SFERARegressor, Any]:
@@ -43,6 +43,26 @@ def load_bundle(bundle: str | Path | None = None, device: str | torch.device = "
 
 
 @torch.no_grad()
+def predict_study(
+    network: SFERARegressor, preprocessing: Any, study: StudySource, device: str | torch.device = "cpu"
+) -> dict[str, Any]:
+    """The prediction row of one study (:func:`~cardio_monai.regression.predictions.prediction_rows`).
+
+    Raises:
+        InputError: the study cannot be read or measured (MONAI's ``Compose`` wrapper removed).
+    """
+    try:
+        item = preprocessing({STUDY: study, SUBJECT: study.subject})
+    except (InputError, RuntimeError) as wrapped:  # Compose wraps a transform's InputError
+        err = input_error_in(wrapped)
+        if err is None:
+            raise
+        raise err from None
+    batch = collate_studies([item])
+    output = network(batch[IMAGE].to(device), batch[SLICE_SPACING].to(device), batch[MASK].to(device))
+    return prediction_rows(batch[SUBJECT], output, batch[SLICE_SPACING].tolist(), network, batch[WARNING])[0]
+
+
 def predict_studies(
     input_path: str | Path | None,
     out: str | Path,
@@ -50,7 +70,8 @@ def predict_studies(
     device: str | None = "cpu",
     skip_bad: bool = False,
 ) -> list[dict[str, Any]]:
-    """Predict every study of INPUT (default: the sample shipped in the package) and write ``out`` (CSV).
+    """Predict every study of INPUT (default: the sample shipped in the package) with SFERA alone and
+    write ``out`` (CSV).
 
     Columns ``subject, EDV_ml, ESV_ml, EF_pct, EDV_sd_ml, ESV_sd_ml, EF_sd_pct`` (+ ``warning`` when a
     row has one). A bad study stops the run with nothing written, or with ``skip_bad`` gets a row with
@@ -63,18 +84,11 @@ def predict_studies(
     rows: list[dict[str, Any]] = []
     for study in progress(studies, desc="predict"):
         try:
-            item = preprocessing({STUDY: study, SUBJECT: study.subject})
-        except (InputError, RuntimeError) as wrapped:  # Compose wraps a transform's InputError
-            err = input_error_in(wrapped)
-            if err is None:
-                raise
+            rows.append(predict_study(network, preprocessing, study, dev))
+        except InputError as err:
             if not skip_bad:
-                raise err from None
+                raise
             warnings.warn(str(err), stacklevel=2)
             rows.append({"subject": study.subject, "warning": str(err)})
-            continue
-        batch = collate_studies([item])
-        output = network(batch[IMAGE].to(dev), batch[SLICE_SPACING].to(dev), batch[MASK].to(dev))
-        rows += prediction_rows(batch[SUBJECT], output, batch[SLICE_SPACING].tolist(), network, batch[WARNING])
     write_predictions(out, rows)
     return rows

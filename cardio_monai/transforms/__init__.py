@@ -7,7 +7,14 @@ from cardio_monai.transforms.intensity import QuantileNormalise, QuantileNormali
 from cardio_monai.transforms.phases import SelectPhases, SelectPhasesd, estimate_ed_es
 from cardio_monai.transforms.pipeline import preprocess_record, preprocessing, study_preprocessing
 from cardio_monai.transforms.slices import KeepLabelledSlices, KeepLabelledSlicesd, labelled_slice_range
-from cardio_monai.transforms.spatial import CropOrPadCentred, CropOrPadCentredd, ResampleInPlane, ResampleInPlaned
+from cardio_monai.transforms.spatial import (
+    CropOrPadCentred,
+    CropOrPadCentredd,
+    RecordShaped,
+    ResampleInPlane,
+    ResampleInPlaned,
+    restore_in_plane,
+)
 from cardio_monai.transforms.study import (
     ChoosePhasesd,
     ReadStudyd,
@@ -28,6 +35,7 @@ __all__ = [
     "QuantileNormalise",
     "QuantileNormalised",
     "ReadStudyd",
+    "RecordShaped",
     "RequireSlicesd",
     "ResampleInPlane",
     "ResampleInPlaned",
@@ -44,5 +52,6 @@ __all__ = [
     "preprocessing",
     "record_targets",
     "record_to_dict",
+    "restore_in_plane",
     "study_preprocessing",
 ]

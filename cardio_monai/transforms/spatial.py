@@ -132,3 +132,47 @@ class CropOrPadCentredd(MapTransform):
         for key in self.key_iterator(d):
             d[key] = self.crop(d[key], centre)
         return d
+
+
+class RecordShaped(MapTransform):
+    """Store the in-plane shape (H, W) of ``keys``' first array in ``shape_key`` (and, with ``spacing_key``,
+    a copy of ``pixel_spacing_key`` there), so that a later step can map outputs back to this grid."""
+
+    def __init__(
+        self,
+        keys: KeysCollection,
+        shape_key: str,
+        spacing_key: str | None = None,
+        pixel_spacing_key: str = PIXEL_SPACING,
+    ):
+        super().__init__(keys)
+        self.shape_key, self.spacing_key, self.pixel_spacing_key = shape_key, spacing_key, pixel_spacing_key
+
+    def __call__(self, data: Mapping) -> dict:
+        d = dict(data)
+        d[self.shape_key] = tuple(int(n) for n in d[self.first_key(d)].shape[-2:])
+        if self.spacing_key is not None:
+            d[self.spacing_key] = tuple(float(s) for s in d[self.pixel_spacing_key])
+        return d
+
+
+def restore_in_plane(
+    probs: torch.Tensor,
+    centre: Sequence[float],
+    resampled_shape: Sequence[int],
+    original_shape: Sequence[int],
+    fill_channel: int = 0,
+) -> torch.Tensor:
+    """The inverse of crop-after-resampling for class probabilities: (N, C, S, S) crops -> (N, C, H, W)
+    on the input's pixel grid. The crop is pasted into the resampled (h, w) grid at ``centre`` (outside
+    it: probability 1 for ``fill_channel``, the background), then resized bilinearly to ``original_shape``."""
+    n, c, size, _ = probs.shape
+    canvas = probs.new_zeros((n, c, *resampled_shape))
+    canvas[:, fill_channel] = 1.0
+    overlap = CropOrPadCentred(size).window(tuple(resampled_shape), centre)
+    if overlap is not None:
+        src, dst = overlap
+        canvas[(..., *src)] = probs[(..., *dst)]
+    if tuple(resampled_shape) == tuple(original_shape):
+        return canvas
+    return F.interpolate(canvas, size=tuple(int(s) for s in original_shape), mode="bilinear", align_corners=False)

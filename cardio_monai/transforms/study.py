@@ -16,6 +16,7 @@ from cardio_monai.constants import LABEL_LV, MIN_USABLE_SLICES
 from cardio_monai.errors import InputError
 from cardio_monai.io import StudyRecord
 from cardio_monai.keys import (
+    AFFINE,
     AREAS,
     ED,
     ES,
@@ -166,15 +167,20 @@ class StudyTargetsd(MapTransform):
 
 
 class UnpackRecordd(MapTransform):
-    """Replace the record at ``keys`` by its fields (:func:`record_to_dict`,
-    without labels): ``image`` (T, Z, H, W), ``ed``, ``es``, ``pixel_spacing``, ``slice_spacing``,
-    ``subject``, ``source``."""
+    """Replace the record at ``keys`` by its fields (:func:`record_to_dict`): ``image`` (T, Z, H, W),
+    ``ed``, ``es``, ``pixel_spacing``, ``slice_spacing``, ``subject``, ``source``; with ``with_labels``
+    also ``label`` {phase: (Z, H, W)} (training a segmenter; inference leaves it False), with
+    ``with_affine`` also ``affine`` (4, 4) (writing outputs in the input's geometry)."""
 
-    def __init__(self, keys: KeysCollection = RECORD):
+    def __init__(self, keys: KeysCollection = RECORD, with_labels: bool = False, with_affine: bool = False):
         super().__init__(keys)
+        self.with_labels, self.with_affine = with_labels, with_affine
 
     def __call__(self, data: Mapping[Hashable, Any]) -> dict[Hashable, Any]:
         d = dict(data)
         for key in self.key_iterator(d):
-            d.update(record_to_dict(d.pop(key), with_labels=False))
+            record = d.pop(key)
+            d.update(record_to_dict(record, with_labels=self.with_labels))
+            if self.with_affine:
+                d[AFFINE] = np.asarray(record.affine, dtype=np.float64)
         return d

@@ -32,3 +32,10 @@ def load_weights(module, path: str | Path, what: str = "the network", hint: str 
         detail = lines[1].strip() if len(lines) > 1 else lines[0]
         raise InputError(path, f"does not fit {what} (a checkpoint of another architecture): {detail}") from None
     return module
+
+
+def resume_path(ckpt_dir: str | Path, prefix: str = "resume") -> str:
+    """The newest ``{prefix}_checkpoint_epoch=N.pt`` that MONAI's ``CheckpointSaver`` left in ``ckpt_dir``,
+    or ``""`` when there is none (a fresh run)."""
+    found = sorted(Path(ckpt_dir).glob(f"{prefix}_checkpoint_epoch=*.pt"), key=lambda p: int(p.stem.split("=")[-1]))
+    return str(found[-1]) if found else ""

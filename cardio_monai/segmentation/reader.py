@@ -1,0 +1,108 @@
+"""The segmentation reader: LV cavity, myocardium and RV label maps of a whole stack from the images
+alone, on the input's pixel grid, and the LV volumes measured on them by :mod:`cardio_monai.volumes`.
+
+The bundle's ``inference.json`` declares the preprocessing (``preprocessing``: a study source in, a
+(2, Z, S, S) window of the ED and ES stacks out, with the geometry needed to map back); this module
+runs the network on every frame, pastes the class probabilities back into the input's grid
+(:func:`cardio_monai.transforms.restore_in_plane`), takes the argmax and keeps the largest 3D connected
+component of each structure (image-based post-processing; no label is read).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import torch
+from scipy import ndimage
+
+from cardio_monai.constants import LABEL_LV, LABEL_MYOCARDIUM, LABEL_RV, MIN_USABLE_SLICES
+from cardio_monai.keys import CROP_CENTRE, IMAGE, ORIGINAL_SHAPE, ORIGINAL_SPACING, RESAMPLED_SHAPE, SLICE_SPACING
+from cardio_monai.transforms import restore_in_plane
+from cardio_monai.volumes import ejection_fraction_pct, lv_volume_ml
+
+
+@dataclass
+class SegmentationResult:
+    """One study read by the segmentation reader.
+
+    Attributes:
+        labels: uint8 (2, Z, H, W) label maps at ED and ES on the input's pixel grid (0 bg, 1 RV,
+            2 myocardium, 3 LV cavity).
+        edv_ml, esv_ml, ef_pct: LV volumes (ml) and EF (%) by slice summation of the LV masks.
+        lv_slices: (ED, ES) number of slices with LV cavity.
+        warning: "" or why the numbers should not be trusted (no LV, LV on fewer than 3 slices, ESV >= EDV).
+    """
+
+    labels: np.ndarray
+    edv_ml: float
+    esv_ml: float
+    ef_pct: float
+    lv_slices: tuple[int, int]
+    warning: str
+
+
+def frame_probabilities(network: torch.nn.Module, image: torch.Tensor, batch: int = 32) -> torch.Tensor:
+    """Softmax class probabilities (P * Z, C, S, S) of the frames of a (P, Z, S, S) stack, ``batch`` frames a pass."""
+    p, z, h, w = image.shape
+    frames = image.reshape(p * z, 1, h, w).float()
+    device = next(network.parameters()).device
+    out = [torch.softmax(network(frames[i : i + batch].to(device)), 1).cpu() for i in range(0, p * z, batch)]
+    return torch.cat(out)
+
+
+_FULL_CONNECTIVITY = np.ones((3, 3, 3), dtype=bool)
+
+
+def largest_components(
+    labels: np.ndarray, structures: Sequence[int] = (LABEL_RV, LABEL_MYOCARDIUM, LABEL_LV)
+) -> np.ndarray:
+    """(Z, H, W) label map with only the largest 3D connected component (26-connectivity) of each of
+    ``structures`` kept; the rest of a structure becomes background. (MONAI's
+    ``KeepLargestConnectedComponent`` needs scikit-image, which the package does not depend on.)"""
+    out = np.asarray(labels, dtype=np.uint8).copy()
+    for value in structures:
+        mask = out == value
+        components, n = ndimage.label(mask, structure=_FULL_CONNECTIVITY)
+        if n > 1:
+            sizes = np.bincount(components.ravel())[1:]
+            out[mask & (components != 1 + int(np.argmax(sizes)))] = 0
+    return out
+
+
+def stack_volumes(labels: np.ndarray, spacing_mm: Sequence[float]) -> tuple[float, float, tuple[int, int], str]:
+    """(EDV ml, ESV ml, LV slice counts, warning) of (2, Z, H, W) ED/ES label maps with (row, col, slice) mm."""
+    edv, esv = (float(lv_volume_ml(labels[p], spacing_mm)) for p in range(2))
+    counts = tuple(int(n) for n in (labels == LABEL_LV).any(axis=(-2, -1)).sum(axis=1))
+    problems = []
+    if min(counts) == 0:
+        where = " and ".join(name for name, c in zip(("ED", "ES"), counts) if c == 0)
+        problems.append(f"the segmenter found no LV cavity at {where}")
+    elif min(counts) < MIN_USABLE_SLICES:
+        problems.append(f"the segmenter found the LV on only {min(counts)} slice(s) (fewer than {MIN_USABLE_SLICES})")
+    if not problems and esv >= edv:
+        problems.append(f"segmented ESV {esv:.1f} ml >= EDV {edv:.1f} ml (ED/ES swapped?)")
+    return edv, esv, counts, "; ".join(problems)
+
+
+@torch.no_grad()
+def segment_item(network: torch.nn.Module, item: Mapping[str, Any], batch: int = 32) -> SegmentationResult:
+    """Read one preprocessed item (the bundle's ``preprocessing`` output: ``image`` (2, Z, S, S), its crop
+    centre, resampled and original shapes, original pixel spacing and the slice spacing)."""
+    image = torch.as_tensor(np.asarray(item[IMAGE], dtype=np.float32))
+    p, z = image.shape[:2]
+    probs = frame_probabilities(network, image, batch)
+    full = torch.cat(
+        [
+            restore_in_plane(probs[i : i + batch], item[CROP_CENTRE], item[RESAMPLED_SHAPE], item[ORIGINAL_SHAPE])
+            for i in range(0, p * z, batch)
+        ]
+    )
+    raw = full.argmax(1).to(torch.uint8).numpy().reshape(p, z, *full.shape[-2:])
+    labels = np.stack([largest_components(raw[k]) for k in range(p)])
+    spacing = (*item[ORIGINAL_SPACING], float(item[SLICE_SPACING]))
+    edv, esv, counts, warning = stack_volumes(labels, spacing)
+    ef = float(ejection_fraction_pct(edv, esv))
+    return SegmentationResult(labels, edv, esv, ef, counts, warning)

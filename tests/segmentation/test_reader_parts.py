@@ -1,0 +1,100 @@
+"""The segmentation reader's parts on analytic data: the largest 3D component, the inverse of the
+crop-after-resampling, the volumes and their warnings, the training frames and their augmentation."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from cardio_monai.constants import LABEL_LV, LABEL_MYOCARDIUM
+from cardio_monai.segmentation import dice, frame_augmentation, largest_components, stack_frames, stack_volumes
+from cardio_monai.transforms import CropOrPadCentred, restore_in_plane
+from cardio_monai.volumes import lv_volume_ml
+
+
+def test_largest_component_keeps_the_biggest_blob_of_each_structure():
+    labels = np.zeros((4, 20, 20), np.uint8)
+    labels[0:3, 2:8, 2:8] = LABEL_LV  # 108 voxels
+    labels[3, 15:17, 15:17] = LABEL_LV  # 4 voxels, not touching
+    labels[1, 10:12, 10:12] = LABEL_MYOCARDIUM
+    out = largest_components(labels)
+    assert int((out == LABEL_LV).sum()) == 108
+    assert int((out == LABEL_MYOCARDIUM).sum()) == 4
+    assert not out[3, 15:17, 15:17].any()
+
+
+def test_a_diagonal_neighbour_is_connected():
+    labels = np.zeros((2, 6, 6), np.uint8)
+    labels[0, 1, 1] = labels[1, 2, 2] = LABEL_LV
+    assert int((largest_components(labels) == LABEL_LV).sum()) == 2
+
+
+def test_restore_in_plane_inverts_the_crop_and_fills_background():
+    resampled = (50, 40)
+    centre = (20.0, 25.0)
+    probs_full = torch.rand(3, 4, *resampled)
+    crop = torch.as_tensor(CropOrPadCentred(16)(probs_full.numpy(), centre))
+    back = restore_in_plane(crop, centre, resampled, resampled)
+    src, _ = CropOrPadCentred(16).window(resampled, centre)
+    torch.testing.assert_close(back[(..., *src)], probs_full[(..., *src)])
+    outside = torch.ones(resampled, dtype=torch.bool)
+    outside[src] = False
+    assert bool((back[:, 0][:, outside] == 1).all()) and bool((back[:, 1:][:, :, outside] == 0).all())
+
+
+def test_restore_in_plane_resizes_to_the_input_grid():
+    probs = torch.zeros(1, 4, 8, 8)
+    probs[:, 0] = 1.0
+    probs[:, LABEL_LV, 2:6, 2:6], probs[:, 0, 2:6, 2:6] = 1.0, 0.0
+    back = restore_in_plane(probs, (3.5, 3.5), (8, 8), (16, 16))
+    lv = back.argmax(1)[0] == LABEL_LV
+    assert back.shape == (1, 4, 16, 16)
+    assert 48 <= int(lv.sum()) <= 80  # the 4 x 4 square at twice the resolution: about 8 x 8
+
+
+def test_stack_volumes_and_their_warnings():
+    labels = np.zeros((2, 5, 10, 10), np.uint8)
+    labels[0, :, 2:8, 2:8] = LABEL_LV
+    labels[1, :, 3:7, 3:7] = LABEL_LV
+    spacing = (1.5, 1.5, 10.0)
+    edv, esv, counts, warning = stack_volumes(labels, spacing)
+    assert edv == pytest.approx(lv_volume_ml(labels[0], spacing)) == pytest.approx(5 * 36 * 2.25 * 10 / 1000)
+    assert counts == (5, 5) and warning == ""
+    assert "ED/ES swapped" in stack_volumes(labels[::-1], spacing)[3]
+    few = labels.copy()
+    few[1, 2:] = 0
+    assert "only 2 slice" in stack_volumes(few, spacing)[3]
+    none = labels.copy()
+    none[1] = 0
+    assert "no LV cavity at ES" in stack_volumes(none, spacing)[3]
+
+
+def test_dice():
+    a = np.zeros((4, 4), np.uint8)
+    b = a.copy()
+    a[:2], b[1:3] = 3, 3
+    assert dice(a, b, 3) == pytest.approx(0.5)
+    assert np.isnan(dice(a, b, 1))
+
+
+def test_stack_frames_keeps_every_slice_and_phase():
+    image = np.random.default_rng(0).random((2, 3, 8, 8))
+    stack = {"image": image, "label": np.zeros((2, 3, 8, 8), int), "subject": "s"}
+    stack["label"][1, 2, 1, 1] = LABEL_LV
+    items = stack_frames([stack])
+    assert len(items) == 6 and items[0]["image"].shape == (1, 8, 8)
+    assert [(i["phase"], i["slice"]) for i in items if i["label"].any()] == [(1, 2)]
+    with pytest.raises(ValueError, match="must be"):
+        stack_frames([{**stack, "label": stack["label"][:, :2]}])
+
+
+def test_augmentation_moves_image_and_label_together():
+    aug = frame_augmentation(crop=24, prob=1.0)
+    aug.set_random_state(3)
+    image = np.zeros((1, 32, 32), np.float32)
+    image[0, 4:10, 20:30] = 1.0
+    item = aug({"image": image, "label": (image > 0).astype(np.int64)})
+    assert item["image"].shape == (1, 24, 24) and item["label"].shape == (1, 24, 24)
+    bright = np.asarray(item["image"]) > np.asarray(item["image"]).mean() + 0.3
+    assert dice(bright.astype(int), np.asarray(item["label"]), 1) > 0.9
