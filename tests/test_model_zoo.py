@@ -38,6 +38,14 @@ EVAL_SOURCES: dict[str, tuple[str, dict[str, tuple[tuple[str, ...], float]]]] = 
             for stat in ("rmse", "mae", "bias", "pearson_r")
         },
     ),
+    "cardiac_lv_segmentation": (
+        "docs/results/cv5/metrics.json",
+        {
+            f"cv5_{q.lower()}_{stat}{'' if stat == 'pearson_r' else '_' + unit}": ((q, stat, "value"), 1.0)
+            for q, unit in (("EDV", "ml"), ("ESV", "ml"), ("EF", "pct"))
+            for stat in ("rmse", "mae", "bias", "pearson_r")
+        },
+    ),
     "cardiac_gaugan_synthesis": (
         "docs/results/fold0/metrics.json",
         {
@@ -94,7 +102,9 @@ def _example_input(meta: dict, seed: int, any_size: int = 4) -> torch.Tensor:
 
 
 def test_the_bundles_are_found():
-    assert {"cardiac_sfera_regression", "cardiac_gaugan_synthesis"} <= {b.name for b in BUNDLES}
+    assert {"cardiac_sfera_regression", "cardiac_gaugan_synthesis", "cardiac_lv_segmentation"} <= {
+        b.name for b in BUNDLES
+    }
 
 
 def test_metadata_names_monai_schema_and_verifies_offline(bundle, monai_schema):

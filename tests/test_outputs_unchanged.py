@@ -26,7 +26,7 @@ def test_volumes_of_acdc(acdc_dir, tmp_path):
 
 
 def test_predict_the_sample(tmp_path):
-    _run("predict", "--out", str(tmp_path / "p.csv"))
+    _run("predict", "--readers", "sfera", "--out", str(tmp_path / "p.csv"))
     assert (tmp_path / "p.csv").read_text() == (GOLDEN / "predict_sample.csv").read_text()
 
 
@@ -39,7 +39,7 @@ def _three_subjects(acdc_dir: Path, root: Path) -> Path:
 
 def test_predict_acdc_subjects(acdc_dir, tmp_path):
     src = _three_subjects(acdc_dir, tmp_path / "src")
-    _run("predict", str(src), "--out", str(tmp_path / "p.csv"))
+    _run("predict", str(src), "--readers", "sfera", "--out", str(tmp_path / "p.csv"))
     assert (tmp_path / "p.csv").read_text() == (GOLDEN / "predict_acdc_001_003.csv").read_text()
 
 

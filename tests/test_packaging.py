@@ -21,12 +21,13 @@ from pathlib import Path
 
 import pytest
 
-from cardio_monai.regression.predict import predict_studies
+from cardio_monai.readers import predict_studies
+from cardio_monai.regression.predict import predict_studies as sfera_predict_studies
 from cardio_monai.utils.bundle import CHECKOUT_BUNDLES, bundles_dir, default_bundle
 
 REPO = Path(__file__).resolve().parents[1]
 SOURCES = ("pyproject.toml", "README.md", "LICENSE", "cardio_monai", "bundles")
-SFERA, GAUGAN = "cardiac_sfera_regression", "cardiac_gaugan_synthesis"
+SFERA, GAUGAN, SEG = "cardiac_sfera_regression", "cardiac_gaugan_synthesis", "cardiac_lv_segmentation"
 
 
 def _pyproject() -> dict:
@@ -101,15 +102,16 @@ def test_wheel_predicts_and_runs_its_bundles_outside_the_checkout(wheel_venv, tm
     work.mkdir()
     where = _run([python, "-c", "import cardio_monai; print(cardio_monai.__file__)"], work).strip()
     assert Path(where).is_relative_to(wheel_venv), f"cardio_monai imported from {where}, not the wheel"
-    sfera, gaugan = _run([python, "-m", "cardio_monai.bundles", SFERA, GAUGAN], work).split()
-    assert Path(sfera).is_relative_to(wheel_venv) and Path(gaugan).is_relative_to(wheel_venv)
+    sfera, gaugan, seg = _run([python, "-m", "cardio_monai.bundles", SFERA, GAUGAN, SEG], work).split()
+    assert all(Path(b).is_relative_to(wheel_venv) for b in (sfera, gaugan, seg))
 
-    reference = tmp_path / "checkout.csv"
-    predict_studies(None, reference)  # this checkout's predict on the shipped sample
-    expected = reference.read_text()
+    both, sfera_only = tmp_path / "checkout.csv", tmp_path / "checkout_sfera.csv"
+    predict_studies(None, both)  # this checkout's predict on the shipped sample, both readers
+    sfera_predict_studies(None, sfera_only)  # and SFERA alone, as its bundle's inference.json writes it
+    expected = sfera_only.read_text()
 
     _run([python, "-m", "cardio_monai", "predict", "--out", "p.csv"], work)
-    assert (work / "p.csv").read_text() == expected
+    assert (work / "p.csv").read_text() == both.read_text()
 
     bundle_run = [python, "-m", "monai.bundle", "run", "--config_file"]
     _run([*bundle_run, f"{sfera}/configs/inference.json", "--bundle_root", sfera, "--output_dir", "sfera"], work)
@@ -119,4 +121,11 @@ def test_wheel_predicts_and_runs_its_bundles_outside_the_checkout(wheel_venv, tm
     masks = sorted(p.name for p in (Path(where).parent / "data" / "sample_masks").glob("*.nii.gz"))
     assert masks and sorted(p.name for p in (work / "gan").glob("*.nii.gz")) == masks
     assert (work / "gan" / "manifest.csv").is_file()
+
+    _run([*bundle_run, f"{seg}/configs/inference.json", "--bundle_root", seg, "--output_dir", "seg"], work)
+    assert sorted(p.name for p in (work / "seg").glob("*.nii.gz")) == [
+        "SC-HF-I-1_ED_seg.nii.gz",
+        "SC-HF-I-1_ES_seg.nii.gz",
+    ]
+    assert (work / "seg" / "predictions.csv").read_text().startswith("subject,EDV_ml,ESV_ml,EF_pct")
     assert not list(Path(sfera).parent.glob("*/eval")), "a bundle run wrote into site-packages"

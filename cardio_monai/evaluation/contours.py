@@ -9,7 +9,8 @@ from matplotlib.figure import Figure
 from cardio_monai.constants import LABEL_LV, LABEL_MYOCARDIUM, LABEL_RV
 from cardio_monai.evaluation.plots import _png
 
-CONTOUR_COLOURS = {LABEL_LV: "#ff3b30", LABEL_MYOCARDIUM: "#34c759", LABEL_RV: "#0a84ff"}
+# drawn in this order: the LV cavity last, on top of the myocardium's inner edge
+CONTOUR_COLOURS = {LABEL_MYOCARDIUM: "#34c759", LABEL_RV: "#0a84ff", LABEL_LV: "#ff3b30"}
 
 
 def heart_box(frames: np.ndarray, labels: np.ndarray, margin: float = 0.25) -> tuple[np.ndarray, np.ndarray]:

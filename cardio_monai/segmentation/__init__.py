@@ -2,7 +2,7 @@
 and RV), its training frames, its inference on whole stacks and its evaluation on held-out studies.
 Bundle: ``bundles/cardiac_lv_segmentation``."""
 
-from cardio_monai.segmentation.evaluate import DICE_COLUMNS, dice, evaluate_reader
+from cardio_monai.segmentation.evaluate import DICE_COLUMNS, dice, evaluate_phases, evaluate_reader
 from cardio_monai.segmentation.frames import frame_augmentation, stack_frames
 from cardio_monai.segmentation.phases import lv_volume_curve, segmented_ed_es
 from cardio_monai.segmentation.predict import DEFAULT_BUNDLE, load_segmenter, segment_study
@@ -21,6 +21,7 @@ __all__ = [
     "SegmentationResult",
     "SegmentationWriter",
     "dice",
+    "evaluate_phases",
     "evaluate_reader",
     "frame_augmentation",
     "frame_probabilities",

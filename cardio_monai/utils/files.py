@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import contextlib
 import csv
+import json
 import os
 import tempfile
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 
 @contextlib.contextmanager
@@ -60,3 +62,12 @@ def _fmt(value, float_format: str, text: bool = False) -> str:
         return "" if value != value else float_format.format(value)
     value = str(value)
     return "'" + value if text and value.startswith(FORMULA_START) else value
+
+
+def write_json(path: str | os.PathLike, obj: Any) -> Path:
+    """Write ``obj`` as indented JSON (NaN refused), atomically."""
+    path = Path(path)
+    text = json.dumps(obj, indent=2, allow_nan=False) + "\n"
+    with atomic_path(path) as tmp:
+        tmp.write_text(text)
+    return path

@@ -30,7 +30,10 @@ def _run(*args: str) -> tuple[int, str]:
 def test_predict_on_the_shipped_sample(tmp_path):
     out = tmp_path / "p.csv"
     proc = subprocess.run(
-        [sys.executable, "-m", "cardio_monai", "predict", "--out", str(out)], capture_output=True, text=True, cwd=REPO
+        [sys.executable, "-m", "cardio_monai", "predict", "--readers", "sfera", "--out", str(out)],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
     )
     assert proc.returncode == 0, proc.stderr[-2000:]
     with open(out, newline="") as fh:

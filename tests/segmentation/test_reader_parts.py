@@ -55,6 +55,7 @@ def test_restore_in_plane_resizes_to_the_input_grid():
 
 def test_stack_volumes_and_their_warnings():
     labels = np.zeros((2, 5, 10, 10), np.uint8)
+    labels[:, :, 1:9, 1:9] = LABEL_MYOCARDIUM  # the cavities sit inside myocardium
     labels[0, :, 2:8, 2:8] = LABEL_LV
     labels[1, :, 3:7, 3:7] = LABEL_LV
     spacing = (1.5, 1.5, 10.0)
@@ -63,10 +64,10 @@ def test_stack_volumes_and_their_warnings():
     assert counts == (5, 5) and warning == ""
     assert "ED/ES swapped" in stack_volumes(labels[::-1], spacing)[3]
     few = labels.copy()
-    few[1, 2:] = 0
+    few[1, 2:][few[1, 2:] == LABEL_LV] = 0
     assert "only 2 slice" in stack_volumes(few, spacing)[3]
     none = labels.copy()
-    none[1] = 0
+    none[1][none[1] == LABEL_LV] = 0
     assert "no LV cavity at ES" in stack_volumes(none, spacing)[3]
 
 
@@ -98,3 +99,16 @@ def test_augmentation_moves_image_and_label_together():
     assert item["image"].shape == (1, 24, 24) and item["label"].shape == (1, 24, 24)
     bright = np.asarray(item["image"]) > np.asarray(item["image"]).mean() + 0.3
     assert dice(bright.astype(int), np.asarray(item["label"]), 1) > 0.9
+
+
+def test_myocardial_enclosure_tells_a_ring_from_a_blob():
+    from cardio_monai.segmentation.reader import myocardial_enclosure
+
+    yy, xx = np.mgrid[:40, :40]
+    r = np.hypot(yy - 20, xx - 20)
+    ring = np.where(r < 8, LABEL_LV, np.where(r < 12, LABEL_MYOCARDIUM, 0)).astype(np.uint8)
+    assert myocardial_enclosure(ring[None]) == pytest.approx(1.0)
+    blob = np.where(r < 8, LABEL_LV, 0).astype(np.uint8)
+    assert myocardial_enclosure(blob[None]) == 0.0
+    spacing = (1.5, 1.5, 10.0)
+    assert "not enclosed by myocardium" in stack_volumes(np.stack([blob[None]] * 2).repeat(4, 1) * 1, spacing)[3]
