@@ -42,10 +42,12 @@ class StudySource:
         return None if self._group is None else self._group()
 
 
-def read_once(source: StudySource) -> tuple[StudyRecord, StudySource]:
-    """Read ``source`` once, without labels, and give a source that hands out copies of that record, so
-    that several readers' preprocessing chains (each starting with a read) share one read of the files."""
-    record = source.read(with_labels=False)
+def read_once(source: StudySource, with_labels: bool = False) -> tuple[StudyRecord, StudySource]:
+    """Read ``source`` once and give a source that hands out label-free copies of that record, so that
+    several readers' preprocessing chains (each starting with a read) share one read of the files. With
+    ``with_labels`` the record returned keeps its labels (evaluation) and the copies keep the phases the
+    labels name, never the labels."""
+    record = source.read(with_labels=with_labels)
     return record, StudySource(
         source.subject, source.path, source.kind, lambda lab: replace(record, labels={}), source._group
     )

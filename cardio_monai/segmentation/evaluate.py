@@ -19,6 +19,7 @@ import torch
 
 from cardio_monai.columns import REFERENCE_COLUMNS, VOLUME_COLUMNS, WARNING
 from cardio_monai.constants import LABEL_LV, LABEL_MYOCARDIUM, LABEL_RV
+from cardio_monai.io import read_once
 from cardio_monai.keys import GROUP, STUDY, SUBJECT
 from cardio_monai.measure import record_volumes
 from cardio_monai.segmentation.phases import segmented_ed_es
@@ -50,9 +51,9 @@ def evaluate_reader(
     network.eval()
     rows, reference, dices = [], [], []
     for item in progress(items, desc="segment"):
-        study = item[STUDY]
-        result = segment_item(network, preprocessing({STUDY: study, SUBJECT: item[SUBJECT]}))
-        record = study.read(with_labels=True)
+        # the reference phases (named by the labels where the input names no others), never the labels
+        record, images = read_once(item[STUDY], with_labels=True)
+        result = segment_item(network, preprocessing({STUDY: images, SUBJECT: item[SUBJECT]}))
         rows.append(
             {
                 SUBJECT: item[SUBJECT],

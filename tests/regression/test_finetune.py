@@ -128,7 +128,7 @@ def test_finetune_command_writes_a_bundle_that_predict_uses(tmp_path, acdc_dir, 
         writer.writeheader()
         writer.writerows(r for r in rows if r["subject"] in report["holdout_subjects"])
     assert main(["predict", str(held), "--out", str(tmp_path / "p.csv"), "--bundle", str(out)]) == 0
-    got = {r["subject"]: float(r["EF_pct"]) for r in csv.DictReader(open(tmp_path / "p.csv"))}
+    got = {r["subject"]: float(r["sfera_EF_pct"]) for r in csv.DictReader(open(tmp_path / "p.csv"))}
     after = {r["subject"]: float(r["EF_pct"]) for r in csv.DictReader(open(out / "docs/finetune/holdout_after.csv"))}
     assert got == pytest.approx(after, abs=1e-3)
 
