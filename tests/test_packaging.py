@@ -54,7 +54,7 @@ def test_bundles_are_found_through_the_package():
     listed = subprocess.run(
         [sys.executable, "-m", "cardio_monai.bundles"], capture_output=True, text=True, check=True, cwd=REPO
     ).stdout.split()
-    assert [Path(p).name for p in listed] == [GAUGAN, SFERA]
+    assert [Path(p).name for p in listed] == [GAUGAN, SEG, SFERA]
 
 
 def test_required_packages_name_this_version():
