@@ -39,22 +39,16 @@ def lv_volume_curve(
     return np.asarray(lv_volume_ml(labels, (*spacing, float(slice_spacing_mm)), label_value=LABEL_LV), dtype=np.float64)
 
 
-def segmented_ed_es(
-    network: torch.nn.Module,
-    frames: np.ndarray,
-    pixel_spacing: Sequence[float],
-    slice_spacing_mm: float,
-    pixel_mm: float = 1.5,
-    window: int = 160,
-) -> tuple[int, int]:
-    """(ED, ES) phase indices: largest and smallest segmented LV volume (:func:`lv_volume_curve`).
+def segmented_ed_es(network: torch.nn.Module, frames: np.ndarray, *geometry, **grid) -> tuple[int, int]:
+    """(ED, ES) phase indices of a (T, Z, H, W) cine: largest and smallest segmented LV volume; ``geometry``
+    and ``grid`` are those of :func:`lv_volume_curve` (pixel spacing, slice spacing; ``pixel_mm``, ``window``).
 
     Raises:
         InputError: fewer than 2 phases, or no LV found in any phase.
     """
     if frames.shape[0] < 2:
         raise InputError(None, f"{frames.shape[0]} phase(s): ED and ES cannot be told apart")
-    curve = lv_volume_curve(network, frames, pixel_spacing, slice_spacing_mm, pixel_mm, window)
+    curve = lv_volume_curve(network, frames, *geometry, **grid)
     if not np.any(curve > 0):
         raise InputError(None, "the segmenter finds no LV in any phase, so ED and ES cannot be found")
     return int(np.argmax(curve)), int(np.argmin(curve))
