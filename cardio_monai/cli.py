@@ -113,6 +113,8 @@ def predict(
     save_masks: str | None = None,
     device: str = "cpu",
     skip_bad: bool = False,
+    shard: str | None = None,
+    workers: int = 0,
 ) -> str:
     """EDV, ESV (ml) and EF (%) with SDs from cine short-axis studies, by two independent readers.
 
@@ -126,6 +128,8 @@ def predict(
         save_masks: folder for the segmenter's ED/ES label maps (NIfTI) and a contour PNG per study.
         device: ``cpu`` or ``cuda``.
         skip_bad: give a bad study a warning row instead of stopping.
+        shard: ``I/K`` to read only studies k = I mod K of INPUT (a job array; join the CSVs with ``merge``).
+        workers: processes reading studies ahead of the readers (0: none).
     """
     from cardio_monai.readers import predict_studies
 
@@ -138,6 +142,8 @@ def predict(
         None if save_masks is None else str(save_masks),
         device,
         skip_bad=bool(skip_bad),
+        shard=None if shard is None else str(shard),
+        workers=workers,
     )
     lines = [f"{len(rows)} subjects -> {out}"]
     for r in rows[:5]:
@@ -150,6 +156,19 @@ def predict(
                 line += "; readers agree" if r["readers_agree"] else "; READERS DISAGREE"
             lines.append(line)
     return "\n".join(lines)
+
+
+def merge(*predictions: str, out: str = "predictions.csv") -> str:
+    """Join the predictions CSVs of a run's shards (``predict --shard I/K``) into one file.
+
+    Args:
+        predictions: the shards' CSVs, in the order their rows should come.
+        out: the joined CSV (never one of the inputs).
+    """
+    from cardio_monai.readers import merge_predictions
+
+    rows = merge_predictions([str(p) for p in predictions], str(out))
+    return f"{len(rows)} subjects from {len(predictions)} files -> {out}"
 
 
 def synthesize_images(mask_dir: str, out: str, bundle: str | None = None, device: str = "cpu") -> str:
@@ -210,6 +229,7 @@ def finetune(
 COMMANDS = {
     "volumes": volumes,
     "predict": predict,
+    "merge": merge,
     "synthesize-masks": synthesize_masks,
     "synthesize-images": synthesize_images,
     "evaluate": evaluate,

@@ -77,8 +77,9 @@ def check_arguments(commands: Mapping[str, Callable], argv: Sequence[str]) -> No
             value, i = tokens[i + 1], i + 2
         _check_number(name, str(params[name].annotation), value)
         given[name] = value
-    free = [n for n in names if n not in given]
-    if len(positional) > len(free):
+    many = [n for n in names if params[n].kind is inspect.Parameter.VAR_POSITIONAL]  # e.g. merge's *predictions
+    free = [n for n in names if n not in given and n not in many]
+    if len(positional) > len(free) and not many:
         raise ParameterError(free[-1] if free else names[-1], f"{argv[0]} takes no argument {positional[len(free)]!r}")
     for name, value in zip(free, positional, strict=False):
         _check_number(name, str(params[name].annotation), value)

@@ -13,6 +13,9 @@ class InputError(ValueError):
         self.problem = " ".join(str(problem).split())
         super().__init__(self.problem if self.path is None else f"{self.path}: {self.problem}")
 
+    def __reduce__(self):  # picklable, so that a worker process can hand it to the main one
+        return type(self), (self.path, self.problem)
+
 
 class ParameterError(ValueError):
     """A library function's parameter out of its range: ``parameter`` names it (as the function spells it),

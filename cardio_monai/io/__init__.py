@@ -3,7 +3,7 @@
 from cardio_monai.errors import InputError
 from cardio_monai.io.acdc import read_acdc_patient
 from cardio_monai.io.dicom import read_dicom_cine
-from cardio_monai.io.discover import StudySource, find_studies, read_once, read_studies, read_study
+from cardio_monai.io.discover import StudySource, find_studies, read_once, read_studies, read_study, shared_source
 from cardio_monai.io.manifest import read_manifest_rows
 from cardio_monai.io.nifti import load_label, read_nifti_cine
 from cardio_monai.io.outputs import check_output, safe_name
@@ -26,4 +26,5 @@ __all__ = [
     "read_study",
     "read_sunnybrook_subject",
     "safe_name",
+    "shared_source",
 ]

@@ -48,9 +48,13 @@ def read_once(source: StudySource, with_labels: bool = False) -> tuple[StudyReco
     ``with_labels`` the record returned keeps its labels (evaluation) and the copies keep the phases the
     labels name, never the labels."""
     record = source.read(with_labels=with_labels)
-    return record, StudySource(
-        source.subject, source.path, source.kind, lambda lab: replace(record, labels={}), source._group
-    )
+    return record, shared_source(source, record)
+
+
+def shared_source(source: StudySource, record: StudyRecord) -> StudySource:
+    """``source`` reading as ``record`` (label-free copies) instead of its files: a record read elsewhere
+    (e.g. in a worker process) handed to preprocessing chains that start with a read."""
+    return StudySource(source.subject, source.path, source.kind, lambda lab: replace(record, labels={}), source._group)
 
 
 def _single(path: Path) -> StudySource | None:

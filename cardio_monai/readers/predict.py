@@ -2,8 +2,9 @@
 segmentation) and the LV segmenter, combined (:mod:`cardio_monai.readers.combine`) and checked against
 each other; optionally the segmenter's label maps and contour sheets (:mod:`cardio_monai.readers.masks`).
 
-Each study is read once (:func:`cardio_monai.io.read_once`); its ED/ES are those the study names or,
-else, estimated from the images once for both readers. No label is read: honest inference.
+Each study is read once (with ``workers``, by processes ahead of the readers: :mod:`cardio_monai.readers.reads`);
+its ED/ES are those the study names or, else, estimated from the images once for both readers. No label
+is read: honest inference.
 """
 
 from __future__ import annotations
@@ -16,10 +17,11 @@ from typing import Any
 from cardio_monai.columns import PREDICTION_COLUMNS, READER_COLUMNS, READERS_AGREE, WARNING
 from cardio_monai.data import SAMPLE_DIR
 from cardio_monai.errors import InputError, ParameterError, input_error_in
-from cardio_monai.io import StudyRecord, check_output, find_studies, read_once
+from cardio_monai.io import StudyRecord, check_output, find_studies, shared_source
 from cardio_monai.keys import RECORD
 from cardio_monai.readers.combine import Combination
 from cardio_monai.readers.masks import check_mask_dir, save_study_masks
+from cardio_monai.readers.reads import read_ahead
 from cardio_monai.regression.predict import DEFAULT_BUNDLE as SFERA_BUNDLE
 from cardio_monai.regression.predict import load_bundle, predict_study
 from cardio_monai.segmentation import load_segmenter, segment_study, segmented_ed_es
@@ -27,6 +29,7 @@ from cardio_monai.segmentation.predict import DEFAULT_BUNDLE as SEG_BUNDLE
 from cardio_monai.transforms import ChoosePhasesd
 from cardio_monai.utils import progress, write_csv
 from cardio_monai.utils.device import resolve_device
+from cardio_monai.utils.parallel import check_workers, shard_items
 from cardio_monai.volumes import ejection_fraction_pct
 
 READERS = ("sfera", "seg")
@@ -122,6 +125,8 @@ def predict_studies(
     save_masks: str | Path | None = None,
     device: str | None = "cpu",
     skip_bad: bool = False,
+    shard: str | None = None,
+    workers: int = 0,
 ) -> list[dict[str, Any]]:
     """Predict every study of INPUT (default: the shipped sample) and write ``out`` (CSV).
 
@@ -131,13 +136,17 @@ def predict_studies(
         save_masks: folder for the segmenter's ED/ES label maps (NIfTI, the input's geometry) and one
             contour PNG per study; checked before any work.
         skip_bad: a bad study gets a row with empty numbers and the reason in ``warning``.
+        shard: ``I/K``: only studies k = I mod K of INPUT (K shards together are the whole run; their CSVs
+            join with :func:`cardio_monai.readers.merge_predictions`).
+        workers: processes that read the studies ahead of the readers (0: the main process reads).
     """
     chosen = parse_readers(readers)
     if save_masks is not None and "seg" not in chosen:
         raise ParameterError("save_masks", "needs the segmentation reader (--readers sfera,seg or seg)")
     dev = resolve_device(device)
     source_path = SAMPLE_DIR if input_path is None else input_path
-    studies = find_studies(source_path)
+    workers = check_workers(workers)
+    studies = shard_items(find_studies(source_path), shard)
     check_output(out, source_path, bundle or SFERA_BUNDLE, seg_bundle or SEG_BUNDLE)
     if save_masks is not None:
         check_mask_dir(save_masks, source_path)
@@ -145,9 +154,11 @@ def predict_studies(
     seg = load_segmenter(seg_bundle, dev) if "seg" in chosen else None
     combination = Combination.load(Path(seg_bundle or SEG_BUNDLE) / COMBINATION_FILE) if seg else None
     rows: list[dict[str, Any]] = []
-    for study in progress(studies, desc="predict"):
+    for study, record, error in progress(read_ahead(studies, workers), total=len(studies), desc="predict"):
         try:
-            record, source = read_once(study)
+            if error is not None:
+                raise error
+            source = shared_source(study, record)
             phase_note = choose_phases(record, seg)
             sfera_row = predict_study(*sfera, source, dev) if sfera else None
             result = segment_study(*seg[:2], source)[0] if seg else None

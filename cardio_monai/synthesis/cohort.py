@@ -19,7 +19,6 @@ from __future__ import annotations
 import csv
 import json
 import os
-import re
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -36,30 +35,12 @@ from cardio_monai.synthesis.cohort_journal import FIX_NAMES, journal_path, journ
 from cardio_monai.synthesis.sampler import Synthetic, UnreachableEF, synthesize_subject
 from cardio_monai.synthesis.sources import SourceMasks, prepare_source
 from cardio_monai.utils import atomic_path, progress, write_csv
+from cardio_monai.utils.parallel import max_workers, parse_shard
 from cardio_monai.volumes import check_thickness
 
 RUN_FILE = "run.json"
 FORMAT_VERSION = 1
 MAX_SUBJECTS = 10_000_000  # a cohort larger than this is a typo (its index list alone would be large)
-
-
-def max_workers() -> int:
-    """The most worker processes a run may ask for: twice the CPU cores (at least 4)."""
-    return max(4, 2 * (os.cpu_count() or 1))
-
-
-def parse_shard(spec: str | None) -> tuple[int, int]:
-    """``"I/K"`` -> (I, K) with 0 <= I < K; None -> (0, 1).
-
-    Raises:
-        ParameterError: (``shard``) not of that form.
-    """
-    if spec is None:
-        return 0, 1
-    m = re.fullmatch(r"\s*(\d+)\s*/\s*(\d+)\s*", str(spec))
-    if not m or not int(m.group(1)) < int(m.group(2)):
-        raise ParameterError("shard", f"{spec!r} is not I/K with 0 <= I < K (e.g. 0/4)")
-    return int(m.group(1)), int(m.group(2))
 
 
 def _is_int(value: object) -> bool:
