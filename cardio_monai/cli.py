@@ -226,6 +226,14 @@ def finetune(
     )
 
 
+def monailabel_app() -> str:
+    """The folder of the package's MONAI Label app, for ``monailabel start_server --app "$(python -m
+    cardio_monai monailabel-app)" --studies DIR`` (install monailabel with scripts/setup_monailabel.sh)."""
+    from cardio_monai.monailabel_app import app_dir
+
+    return str(app_dir())
+
+
 COMMANDS = {
     "volumes": volumes,
     "predict": predict,
@@ -234,6 +242,7 @@ COMMANDS = {
     "synthesize-images": synthesize_images,
     "evaluate": evaluate,
     "finetune": finetune,
+    "monailabel-app": monailabel_app,
 }
 
 

@@ -51,6 +51,12 @@ def read_once(source: StudySource, with_labels: bool = False) -> tuple[StudyReco
     return record, shared_source(source, record)
 
 
+def record_source(record: StudyRecord, kind: str) -> StudySource:
+    """A source that hands out label-free copies of ``record`` (a study read in memory, e.g. from a DICOM
+    series a MONAI Deploy operator selected), for preprocessing chains that start with a read."""
+    return StudySource(record.subject, Path(record.source), kind, lambda lab: replace(record, labels={}))
+
+
 def shared_source(source: StudySource, record: StudyRecord) -> StudySource:
     """``source`` reading as ``record`` (label-free copies) instead of its files: a record read elsewhere
     (e.g. in a worker process) handed to preprocessing chains that start with a read."""

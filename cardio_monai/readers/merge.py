@@ -49,7 +49,7 @@ def merge_predictions(files: Sequence[str | Path], out: str | Path) -> list[dict
     seen: dict[str, Path] = {}
     for path in paths:
         if not path.is_file():
-            raise InputError(path, "no such file")
+            raise InputError(path, "no such file" if not path.exists() else "not a regular file (a predictions CSV)")
         cols, file_rows = _read(path)
         core = [c for c in cols if c != WARNING]
         if columns is None:

@@ -17,14 +17,14 @@ from typing import Any
 from cardio_monai.columns import PREDICTION_COLUMNS, READER_COLUMNS, READERS_AGREE, WARNING
 from cardio_monai.data import SAMPLE_DIR
 from cardio_monai.errors import InputError, ParameterError, input_error_in
-from cardio_monai.io import StudyRecord, check_output, find_studies, shared_source
+from cardio_monai.io import StudyRecord, StudySource, check_output, find_studies, shared_source
 from cardio_monai.keys import RECORD
 from cardio_monai.readers.combine import Combination
 from cardio_monai.readers.masks import check_mask_dir, save_study_masks
 from cardio_monai.readers.reads import read_ahead
 from cardio_monai.regression.predict import DEFAULT_BUNDLE as SFERA_BUNDLE
 from cardio_monai.regression.predict import load_bundle, predict_study
-from cardio_monai.segmentation import load_segmenter, segment_study, segmented_ed_es
+from cardio_monai.segmentation import SegmentationResult, load_segmenter, segment_study, segmented_ed_es
 from cardio_monai.segmentation.predict import DEFAULT_BUNDLE as SEG_BUNDLE
 from cardio_monai.transforms import ChoosePhasesd
 from cardio_monai.utils import progress, write_csv
@@ -109,6 +109,43 @@ def choose_phases(record: StudyRecord, seg: tuple | None) -> str:
     return f"ED/ES not given: phases {record.ed} and {record.es}, of largest and smallest LV volume by the segmenter"
 
 
+def load_readers(
+    readers: Sequence[str] = READERS,
+    bundle: str | Path | None = None,
+    seg_bundle: str | Path | None = None,
+    device: Any = "cpu",
+) -> tuple[tuple | None, tuple | None, Combination | None]:
+    """The ``readers`` loaded from their bundles (default: the package's): SFERA's (network, preprocessing),
+    the segmenter's (network, preprocessing, grid) and the combination fitted on their cross-validation
+    predictions (in the segmentation bundle); None for a reader not asked for. Weights load with
+    ``weights_only=True``."""
+    sfera = load_bundle(bundle, device) if "sfera" in readers else None
+    seg = load_segmenter(seg_bundle, device) if "seg" in readers else None
+    combination = Combination.load(Path(seg_bundle or SEG_BUNDLE) / COMBINATION_FILE) if seg else None
+    return sfera, seg, combination
+
+
+def measure_study(
+    record: StudyRecord,
+    source: StudySource,
+    sfera: tuple | None,
+    seg: tuple | None,
+    combination: Combination | None,
+    device: Any = "cpu",
+) -> tuple[dict[str, Any], SegmentationResult | None]:
+    """One study read (``record``, and ``source`` handing out label-free copies of it) measured by the loaded
+    readers (SFERA's (network, preprocessing), the segmenter's (network, preprocessing, grid), either None):
+    ED/ES chosen once for both, then the predictions CSV row and the segmenter's result.
+
+    Raises:
+        InputError: (possibly wrapped by MONAI) a reader cannot measure the study.
+    """
+    phase_note = choose_phases(record, seg)
+    sfera_row = predict_study(*sfera, source, device) if sfera else None
+    result = segment_study(*seg[:2], source)[0] if seg else None
+    return combined_row(record.subject, sfera_row, result, combination, [phase_note]), result
+
+
 def write_rows(out: str | Path, rows: list[dict], readers: tuple[str, ...]) -> None:
     """The predictions CSV: the combined columns, each reader's when both ran, ``warning`` when any row has one."""
     columns = PREDICTION_COLUMNS + (READER_COLUMNS if len(readers) == 2 else ())
@@ -150,18 +187,13 @@ def predict_studies(
     check_output(out, source_path, bundle or SFERA_BUNDLE, seg_bundle or SEG_BUNDLE)
     if save_masks is not None:
         check_mask_dir(save_masks, source_path)
-    sfera = load_bundle(bundle, dev) if "sfera" in chosen else None
-    seg = load_segmenter(seg_bundle, dev) if "seg" in chosen else None
-    combination = Combination.load(Path(seg_bundle or SEG_BUNDLE) / COMBINATION_FILE) if seg else None
+    sfera, seg, combination = load_readers(chosen, bundle, seg_bundle, dev)
     rows: list[dict[str, Any]] = []
     for study, record, error in progress(read_ahead(studies, workers), total=len(studies), desc="predict"):
         try:
             if error is not None:
                 raise error
-            source = shared_source(study, record)
-            phase_note = choose_phases(record, seg)
-            sfera_row = predict_study(*sfera, source, dev) if sfera else None
-            result = segment_study(*seg[:2], source)[0] if seg else None
+            row, result = measure_study(record, shared_source(study, record), sfera, seg, combination, dev)
         except (InputError, RuntimeError) as wrapped:
             err = input_error_in(wrapped)
             if err is None:
@@ -173,6 +205,6 @@ def predict_studies(
             continue
         if result is not None and save_masks is not None:
             save_study_masks(save_masks, record, result.labels)
-        rows.append(combined_row(study.subject, sfera_row, result, combination, [phase_note]))
+        rows.append(row)
     write_rows(out, rows, chosen)
     return rows

@@ -50,18 +50,19 @@ def stack_frames(stacks: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
     return items
 
 
-def frame_augmentation(crop: int = 128, prob: float = 0.5) -> Compose:
+def frame_augmentation(crop: int = 128, prob: float = 0.5, orientations: bool = False) -> Compose:
     """Training augmentation of a (1, S, S) frame and its label map: a random ``crop`` x ``crop`` window
-    (shifts the heart by up to (S - crop) / 2 pixels), a random flip and quarter turn (scanners and
-    datasets lay the heart out in any of the 8 orientations: a network trained on ACDC's alone segmented a
-    Sunnybrook LV at ED as 109 ml instead of 191 ml, 192 ml once flipped), intensity scale, gamma and noise.
+    (shifts the heart by up to (S - crop) / 2 pixels), intensity scale, gamma and noise; with
+    ``orientations`` also a random flip and quarter turn (all 8 layouts of the heart). Off by default: the
+    reader turns every input to the training layout instead (``reader.choose_orientation``), and the
+    network trained on all 8 was worse on ACDC at the same epochs (docs/segmentation_reader.md).
     (A random small-angle rotation cost a third of a training step on 2 CPU threads and is left out.)"""
     keys = [IMAGE, LABEL]
+    turns = [RandFlipd(keys, prob=prob, spatial_axis=1), RandRotate90d(keys, prob=0.75, max_k=3, spatial_axes=(0, 1))]
     return Compose(
         [
             RandSpatialCropd(keys, roi_size=(crop, crop), random_size=False),
-            RandFlipd(keys, prob=prob, spatial_axis=1),
-            RandRotate90d(keys, prob=0.75, max_k=3, spatial_axes=(0, 1)),
+            *(turns if orientations else []),
             RandScaleIntensityd(IMAGE, factors=0.15, prob=prob),
             RandAdjustContrastd(IMAGE, gamma=(0.7, 1.5), prob=prob),
             RandGaussianNoised(IMAGE, std=0.02, prob=prob),

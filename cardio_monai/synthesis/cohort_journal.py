@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import csv
+import io
 from pathlib import Path
 from typing import TextIO
 
@@ -28,19 +29,23 @@ def journal_rows(out: Path) -> dict[int, dict]:
         return rows
     for path in sorted(folder.glob("*.csv")):
         with open(path, newline="") as fh:
-            for rec in csv.reader(fh):
-                if len(rec) != len(JOURNAL_FIELDS) or not rec[0].isdigit():
-                    continue
-                row = dict(zip(JOURNAL_FIELDS, rec))
-                try:
-                    for k in ("EDV_ml", "ESV_ml", "EF_pct"):
-                        row[k] = float(row[k])
-                    for k in FIX_NAMES:
-                        row[k] = int(row[k])
-                except ValueError:
-                    continue
-                if (out / row["ed_path"]).is_file() and (out / row["es_path"]).is_file():
-                    rows[int(rec[0])] = row
+            text = fh.read()
+        # A last line without its line end was torn by a kill, even when it still parses (only "\n" lost, or a
+        # number cut to fewer digits): it is not finished, as open_journal (which cuts it off) treats it.
+        text = text[: text.rfind("\n") + 1]
+        for rec in csv.reader(io.StringIO(text, newline="")):
+            if len(rec) != len(JOURNAL_FIELDS) or not rec[0].isdigit():
+                continue
+            row = dict(zip(JOURNAL_FIELDS, rec))
+            try:
+                for k in ("EDV_ml", "ESV_ml", "EF_pct"):
+                    row[k] = float(row[k])
+                for k in FIX_NAMES:
+                    row[k] = int(row[k])
+            except ValueError:
+                continue
+            if (out / row["ed_path"]).is_file() and (out / row["es_path"]).is_file():
+                rows[int(rec[0])] = row
     return rows
 
 

@@ -21,7 +21,7 @@ from cardio_monai.io.writers import write_acdc_patient
 
 REPO = Path(__file__).resolve().parents[2]
 SAMPLE_DICOMS = REPO / "cardio_monai" / "data" / "sample_sunnybrook" / "dicoms" / "SCD0000101"
-COMMANDS = ("volumes", "predict", "synthesize-masks", "synthesize-images", "evaluate", "finetune")
+COMMANDS = ("volumes", "predict", "merge", "synthesize-masks", "synthesize-images", "evaluate", "finetune")
 
 
 @dataclass

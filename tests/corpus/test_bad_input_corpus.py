@@ -27,6 +27,7 @@ PER_STUDY = {
 OUTPUTS = {
     "volumes": "volumes.csv",
     "predict": "predictions.csv",
+    "merge": "merged.csv",
     "synthesize-masks": "masks",
     "synthesize-images": "images",
     "evaluate": "evaluation",

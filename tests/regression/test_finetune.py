@@ -8,6 +8,7 @@ import json
 from pathlib import Path
 
 import pytest
+import torch
 from monai.bundle import ConfigParser
 
 from cardio_monai.cli import main
@@ -50,7 +51,10 @@ def test_imbalanced_subset_keeps_high_ef_and_draws_low_ef_to_the_fraction():
 def test_resume_path_finds_the_newest_checkpoint(tmp_path):
     assert resume_path(tmp_path) == ""
     for epoch in (2, 10, 9):
-        (tmp_path / f"resume_checkpoint_epoch={epoch}.pt").write_bytes(b"")
+        torch.save({"epoch": epoch}, tmp_path / f"resume_checkpoint_epoch={epoch}.pt")
+    assert resume_path(tmp_path).endswith("resume_checkpoint_epoch=10.pt")
+    full = (tmp_path / "resume_checkpoint_epoch=10.pt").read_bytes()
+    (tmp_path / "resume_checkpoint_epoch=11.pt").write_bytes(full[: len(full) // 2])  # a save cut short by a kill
     assert resume_path(tmp_path).endswith("resume_checkpoint_epoch=10.pt")
 
 

@@ -91,7 +91,7 @@ def test_stack_frames_keeps_every_slice_and_phase():
 
 
 def test_augmentation_moves_image_and_label_together():
-    aug = frame_augmentation(crop=24, prob=1.0)
+    aug = frame_augmentation(crop=24, prob=1.0, orientations=True)
     aug.set_random_state(3)
     image = np.zeros((1, 32, 32), np.float32)
     image[0, 4:10, 20:30] = 1.0
