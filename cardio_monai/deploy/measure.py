@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from cardio_monai.deploy.cine import CineSeries
-from cardio_monai.errors import InputError, input_error_in
+from cardio_monai.errors import InputError
 from cardio_monai.io import record_source
 from cardio_monai.readers.combine import Combination
 from cardio_monai.readers.predict import READERS, measure_study
@@ -89,11 +89,5 @@ def read_function(cine: CineSeries, readers: Readers) -> CardiacFunction:
     """
     record = cine.record
     source = record_source(record, "dicom")
-    try:
-        row, result = measure_study(record, source, readers.sfera, readers.seg, readers.combination, readers.device)
-    except (InputError, RuntimeError) as wrapped:
-        err = input_error_in(wrapped)
-        if err is None:
-            raise
-        raise err from None
+    row, result = measure_study(record, source, readers.sfera, readers.seg, readers.combination, readers.device)
     return CardiacFunction(cine=cine, row=row, labels=np.asarray(result.labels, dtype=np.uint8))

@@ -92,21 +92,24 @@ def combined_row(subject: str, sfera: dict | None, seg, combination: Combination
     return row
 
 
-def choose_phases(record: StudyRecord, seg: tuple | None) -> str:
+def choose_phases(record: StudyRecord, seg: tuple | None) -> tuple[str, int | None]:
     """Set the record's ED/ES where the study does not name them, and say how: with the segmenter, the
-    phases of largest and smallest segmented LV volume; without it, the intensity heuristic."""
+    phases of largest and smallest segmented LV volume; without it, or where it finds no LV in any phase
+    (its own row then says so), the intensity heuristic. Returns the note and, where the segmenter read the
+    cine, the orientation it read it in (None otherwise)."""
     if record.ed is not None and record.es is not None:
-        return ""
+        return "", None
     if seg is None or record.n_phases < 2:
-        return ChoosePhasesd()({RECORD: record})[WARNING]
+        return ChoosePhasesd()({RECORD: record})[WARNING], None
     network, _, grid = seg
     try:
-        record.ed, record.es = segmented_ed_es(
+        record.ed, record.es, orientation = segmented_ed_es(
             network, record.frames, record.pixel_spacing, record.slice_spacing, **grid
         )
-    except InputError as err:
-        raise InputError(record.source, f"{record.subject}: no ED/ES frames given, and {err.problem}") from None
-    return f"ED/ES not given: phases {record.ed} and {record.es}, of largest and smallest LV volume by the segmenter"
+    except InputError as err:  # no LV in any phase: the heuristic's phases, and the segmenter's row warns
+        return f"{err.problem}; " + ChoosePhasesd()({RECORD: record})[WARNING], None
+    note = f"ED/ES not given: phases {record.ed} and {record.es}, of largest and smallest LV volume by the segmenter"
+    return note, orientation
 
 
 def load_readers(
@@ -138,11 +141,17 @@ def measure_study(
     ED/ES chosen once for both, then the predictions CSV row and the segmenter's result.
 
     Raises:
-        InputError: (possibly wrapped by MONAI) a reader cannot measure the study.
+        InputError: a reader cannot measure the study (MONAI's ``Compose`` wrapper removed).
     """
-    phase_note = choose_phases(record, seg)
-    sfera_row = predict_study(*sfera, source, device) if sfera else None
-    result = segment_study(*seg[:2], source)[0] if seg else None
+    try:
+        phase_note, orientation = choose_phases(record, seg)
+        sfera_row = predict_study(*sfera, source, device) if sfera else None
+        result = segment_study(*seg[:2], source, orientation)[0] if seg else None
+    except (InputError, RuntimeError) as wrapped:
+        err = input_error_in(wrapped)
+        if err is None:
+            raise
+        raise err from None
     return combined_row(record.subject, sfera_row, result, combination, [phase_note]), result
 
 
@@ -194,10 +203,7 @@ def predict_studies(
             if error is not None:
                 raise error
             row, result = measure_study(record, shared_source(study, record), sfera, seg, combination, dev)
-        except (InputError, RuntimeError) as wrapped:
-            err = input_error_in(wrapped)
-            if err is None:
-                raise
+        except InputError as err:
             if not skip_bad:
                 raise err from None
             warnings.warn(str(err), stacklevel=2)

@@ -4,11 +4,16 @@ Bundle: ``bundles/cardiac_lv_segmentation``."""
 
 from cardio_monai.segmentation.evaluate import DICE_COLUMNS, dice, evaluate_phases, evaluate_reader
 from cardio_monai.segmentation.frames import frame_augmentation, stack_frames
+from cardio_monai.segmentation.orientation import (
+    ORIENTATION_MARGIN,
+    choose_orientation,
+    dihedral,
+    frame_probabilities,
+)
 from cardio_monai.segmentation.phases import lv_volume_curve, segmented_ed_es
 from cardio_monai.segmentation.predict import DEFAULT_BUNDLE, load_segmenter, segment_study
 from cardio_monai.segmentation.reader import (
     SegmentationResult,
-    frame_probabilities,
     largest_components,
     segment_item,
     stack_volumes,
@@ -18,9 +23,12 @@ from cardio_monai.segmentation.writer import SegmentationWriter
 __all__ = [
     "DEFAULT_BUNDLE",
     "DICE_COLUMNS",
+    "ORIENTATION_MARGIN",
     "SegmentationResult",
     "SegmentationWriter",
+    "choose_orientation",
     "dice",
+    "dihedral",
     "evaluate_phases",
     "evaluate_reader",
     "frame_augmentation",

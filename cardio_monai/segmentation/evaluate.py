@@ -99,7 +99,7 @@ def evaluate_phases(network: torch.nn.Module, items: Sequence[dict[str, Any]], o
         record = item[STUDY].read(with_labels=True)  # labels only name the reference phases (Sunnybrook)
         if record.ed is None or record.es is None or record.n_phases < 3:
             continue
-        seg = segmented_ed_es(network, record.frames, record.pixel_spacing, record.slice_spacing, **grid)
+        seg = segmented_ed_es(network, record.frames, record.pixel_spacing, record.slice_spacing, **grid)[:2]
         heuristic = estimate_ed_es(record.frames, float(record.pixel_spacing[0]))
         rows.append(dict(zip(PHASE_COLUMNS, (record.subject, record.n_phases, record.ed, record.es, *seg, *heuristic))))
     out = Path(out_dir)

@@ -8,15 +8,25 @@ Compared on studies with reference phases with the intensity heuristic of
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import NamedTuple
 
 import numpy as np
 import torch
 
 from cardio_monai.constants import LABEL_LV
 from cardio_monai.errors import InputError
-from cardio_monai.segmentation.reader import frame_probabilities
+from cardio_monai.segmentation.orientation import choose_orientation, frame_probabilities
 from cardio_monai.transforms import CropOrPadCentred, QuantileNormalise, ResampleInPlane
 from cardio_monai.volumes import lv_volume_ml
+
+
+class CinePhases(NamedTuple):
+    """ED and ES phase indices of a cine found by the segmenter, and the orientation (0-7) it read the cine in
+    (:mod:`cardio_monai.segmentation.orientation`), for reading its ED/ES frames again without choosing anew."""
+
+    ed: int
+    es: int
+    orientation: int
 
 
 @torch.no_grad()
@@ -27,28 +37,33 @@ def lv_volume_curve(
     slice_spacing_mm: float,
     pixel_mm: float = 1.5,
     window: int = 160,
-) -> np.ndarray:
-    """LV cavity volume (ml) of every phase of a (T, Z, H, W) cine: (T,). The frames are prepared as the
-    bundle's preprocessing prepares ED and ES (resampled to ``pixel_mm``, image-centred ``window``, [3, 97] %
-    of the whole cine to [0, 1]); volumes by slice summation on that grid (enough to order the phases)."""
+) -> tuple[np.ndarray, int]:
+    """LV cavity volume (ml) of every phase of a (T, Z, H, W) cine: (T,), and the orientation it was read in.
+    The frames are prepared as the bundle's preprocessing prepares ED and ES (resampled to ``pixel_mm``,
+    image-centred ``window``, [3, 97] % of the whole cine to [0, 1]) and read in the orientation chosen from
+    the first phase; volumes by slice summation on that grid (enough to order the phases)."""
     x, spacing = ResampleInPlane(pixel_mm)(np.asarray(frames, dtype=np.float32), pixel_spacing)
     x = np.asarray(QuantileNormalise()(CropOrPadCentred(window)(x)), dtype=np.float32)
     t, z = x.shape[:2]
-    labels = frame_probabilities(network, torch.as_tensor(x)).argmax(1).to(torch.uint8).numpy()
+    x = torch.as_tensor(x)
+    k = choose_orientation(network, x[0])
+    labels = frame_probabilities(network, x, orientation=k).argmax(1).to(torch.uint8).numpy()
     labels = labels.reshape(t, z, *labels.shape[-2:])
-    return np.asarray(lv_volume_ml(labels, (*spacing, float(slice_spacing_mm)), label_value=LABEL_LV), dtype=np.float64)
+    curve = lv_volume_ml(labels, (*spacing, float(slice_spacing_mm)), label_value=LABEL_LV)
+    return np.asarray(curve, dtype=np.float64), k
 
 
-def segmented_ed_es(network: torch.nn.Module, frames: np.ndarray, *geometry, **grid) -> tuple[int, int]:
-    """(ED, ES) phase indices of a (T, Z, H, W) cine: largest and smallest segmented LV volume; ``geometry``
-    and ``grid`` are those of :func:`lv_volume_curve` (pixel spacing, slice spacing; ``pixel_mm``, ``window``).
+def segmented_ed_es(network: torch.nn.Module, frames: np.ndarray, *geometry, **grid) -> CinePhases:
+    """ED, ES (largest and smallest segmented LV volume) and the orientation of a (T, Z, H, W) cine;
+    ``geometry`` and ``grid`` are those of :func:`lv_volume_curve` (pixel spacing, slice spacing;
+    ``pixel_mm``, ``window``).
 
     Raises:
         InputError: fewer than 2 phases, or no LV found in any phase.
     """
     if frames.shape[0] < 2:
         raise InputError(None, f"{frames.shape[0]} phase(s): ED and ES cannot be told apart")
-    curve = lv_volume_curve(network, frames, *geometry, **grid)
+    curve, k = lv_volume_curve(network, frames, *geometry, **grid)
     if not np.any(curve > 0):
         raise InputError(None, "the segmenter finds no LV in any phase, so ED and ES cannot be found")
-    return int(np.argmax(curve)), int(np.argmin(curve))
+    return CinePhases(int(np.argmax(curve)), int(np.argmin(curve)), k)

@@ -38,9 +38,11 @@ def load_segmenter(
 
 
 @torch.no_grad()
-def segment_study(network: torch.nn.Module, preprocessing: Any, study: StudySource) -> tuple[SegmentationResult, dict]:
+def segment_study(
+    network: torch.nn.Module, preprocessing: Any, study: StudySource, orientation: int | None = None
+) -> tuple[SegmentationResult, dict]:
     """The segmentation reader's result for one study, and the preprocessed item (its ``warning`` says
-    whether ED/ES were estimated).
+    whether ED/ES were estimated); ``orientation`` as in :func:`~cardio_monai.segmentation.segment_item`.
 
     Raises:
         InputError: the study cannot be read or measured (MONAI's ``Compose`` wrapper removed).
@@ -52,4 +54,4 @@ def segment_study(network: torch.nn.Module, preprocessing: Any, study: StudySour
         if err is None:
             raise
         raise err from None
-    return segment_item(network, item), item
+    return segment_item(network, item, orientation=orientation), item

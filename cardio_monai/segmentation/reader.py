@@ -3,6 +3,7 @@ alone, on the input's pixel grid, and the LV volumes measured on them by :mod:`c
 
 The bundle's ``inference.json`` declares the preprocessing (``preprocessing``: a study source in, a
 (2, Z, S, S) window of the ED and ES stacks out, with the geometry needed to map back); this module
+turns the study into the layout the network was trained on (:mod:`cardio_monai.segmentation.orientation`),
 runs the network on every frame, pastes the class probabilities back into the input's grid
 (:func:`cardio_monai.transforms.restore_in_plane`), takes the argmax and keeps the largest 3D connected
 component of each structure (image-based post-processing; no label is read).
@@ -20,6 +21,7 @@ from scipy import ndimage
 
 from cardio_monai.constants import LABEL_LV, LABEL_MYOCARDIUM, LABEL_RV, MIN_USABLE_SLICES
 from cardio_monai.keys import CROP_CENTRE, IMAGE, ORIGINAL_SHAPE, ORIGINAL_SPACING, RESAMPLED_SHAPE, SLICE_SPACING
+from cardio_monai.segmentation.orientation import choose_orientation, frame_probabilities
 from cardio_monai.transforms import restore_in_plane
 from cardio_monai.volumes import ejection_fraction_pct, lv_volume_ml
 
@@ -34,6 +36,7 @@ class SegmentationResult:
         edv_ml, esv_ml, ef_pct: LV volumes (ml) and EF (%) by slice summation of the LV masks.
         lv_slices: (ED, ES) number of slices with LV cavity.
         warning: "" or why the numbers should not be trusted (no LV, LV on fewer than 3 slices, ESV >= EDV).
+        orientation: the flip and turn (0-7) the study was read in (:mod:`cardio_monai.segmentation.orientation`).
     """
 
     labels: np.ndarray
@@ -42,34 +45,7 @@ class SegmentationResult:
     ef_pct: float
     lv_slices: tuple[int, int]
     warning: str
-
-
-def dihedral(x: torch.Tensor, k: int, inverse: bool = False) -> torch.Tensor:
-    """The ``k``-th of the 8 flips and quarter turns of the last two axes (k in 0-7), or its inverse."""
-    turns, flip = k % 4, k >= 4
-    if inverse:
-        x = torch.rot90(x, -turns, (-2, -1))
-        return x.flip(-1) if flip else x
-    x = x.flip(-1) if flip else x
-    return torch.rot90(x, turns, (-2, -1))
-
-
-def frame_probabilities(network: torch.nn.Module, image: torch.Tensor, batch: int = 32, tta: int = 1) -> torch.Tensor:
-    """Softmax class probabilities (P * Z, C, S, S) of the frames of a (P, Z, S, S) stack, ``batch`` frames a
-    pass; ``tta`` > 1 averages them over the first ``tta`` of the 8 flips and quarter turns (the network is
-    trained on all 8 orientations, so each is a fair second look)."""
-    p, z, h, w = image.shape
-    frames = image.reshape(p * z, 1, h, w).float()
-    device = next(network.parameters()).device
-    if not 1 <= tta <= 8:
-        raise ValueError(f"tta={tta}: 1 to 8 orientations")
-    total = None
-    for k in range(tta):
-        view = dihedral(frames, k)
-        out = [torch.softmax(network(view[i : i + batch].to(device)), 1).cpu() for i in range(0, p * z, batch)]
-        probs = dihedral(torch.cat(out), k, inverse=True)
-        total = probs if total is None else total + probs
-    return total / tta
+    orientation: int = 0
 
 
 MIN_ENCLOSURE = 0.5
@@ -134,14 +110,15 @@ def stack_volumes(labels: np.ndarray, spacing_mm: Sequence[float]) -> tuple[floa
 
 @torch.no_grad()
 def segment_item(
-    network: torch.nn.Module, item: Mapping[str, Any], batch: int = 32, tta: int = 1
+    network: torch.nn.Module, item: Mapping[str, Any], batch: int = 32, orientation: int | None = None
 ) -> SegmentationResult:
     """Read one preprocessed item (the bundle's ``preprocessing`` output: ``image`` (2, Z, S, S), its crop
-    centre, resampled and original shapes, original pixel spacing and the slice spacing); ``tta`` as in
-    :func:`frame_probabilities`."""
+    centre, resampled and original shapes, original pixel spacing and the slice spacing) in ``orientation``
+    (0-7; None: chosen from its ED frames, :func:`~cardio_monai.segmentation.orientation.choose_orientation`)."""
     image = torch.as_tensor(np.asarray(item[IMAGE], dtype=np.float32))
     p, z = image.shape[:2]
-    probs = frame_probabilities(network, image, batch, tta)
+    k = choose_orientation(network, image[0], batch) if orientation is None else orientation
+    probs = frame_probabilities(network, image, batch, k)
     full = torch.cat(
         [
             restore_in_plane(probs[i : i + batch], item[CROP_CENTRE], item[RESAMPLED_SHAPE], item[ORIGINAL_SHAPE])
@@ -153,4 +130,4 @@ def segment_item(
     spacing = (*item[ORIGINAL_SPACING], float(item[SLICE_SPACING]))
     edv, esv, counts, warning = stack_volumes(labels, spacing)
     ef = float(ejection_fraction_pct(edv, esv))
-    return SegmentationResult(labels, edv, esv, ef, counts, warning)
+    return SegmentationResult(labels, edv, esv, ef, counts, warning, k)

@@ -18,7 +18,7 @@ import nibabel as nib
 import numpy as np
 
 from cardio_monai.columns import PREDICTION_COLUMNS, READER_COLUMNS, READERS_AGREE, SUBJECT, WARNING
-from cardio_monai.errors import InputError, ParameterError, input_error_in
+from cardio_monai.errors import InputError, ParameterError
 from cardio_monai.io import StudyRecord, find_studies, read_once
 from cardio_monai.io.nifti import is_nifti
 from cardio_monai.keys import ED, ES
@@ -114,18 +114,12 @@ class CineReaders:
         if not is_nifti(path):
             raise InputError(path, "not a NIfTI file (.nii or .nii.gz): a 4D cine (X, Y, Z, T) is needed")
         (study,) = find_studies(path)
-        try:
-            record, source = read_once(study)
-            if record.n_phases < 2:
-                raise InputError(path, "not a 4D cine: one phase; a 4D NIfTI (X, Y, Z, T) with T >= 2 is needed")
-            set_phases(record, ed, es)
-            record.subject = subject or record.subject
-            row, result = measure_study(record, source, self.sfera, self.seg, self.combination, self.device)
-        except (InputError, RuntimeError) as wrapped:
-            err = input_error_in(wrapped)
-            if err is None:
-                raise
-            raise err from None
+        record, source = read_once(study)
+        if record.n_phases < 2:
+            raise InputError(path, "not a 4D cine: one phase; a 4D NIfTI (X, Y, Z, T) with T >= 2 is needed")
+        set_phases(record, ed, es)
+        record.subject = subject or record.subject
+        row, result = measure_study(record, source, self.sfera, self.seg, self.combination, self.device)
         return CineResult(row, record, None if result is None else result.labels)
 
 
