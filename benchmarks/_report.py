@@ -40,6 +40,15 @@ What each benchmark measures:
 - `bench_synthesize_images`: frames per second of `synthesize-images` with the GauGAN bundle's
   generator on a synthetic mask cohort (reading and writing included); baseline: the same loop
   without the generator (read the label maps, write images).
+- `bench_readers`: per-study time of each reader of `predict` (SFERA, the segmenter, both on one read)
+  against the bare pass of the segmenter's UNet over the same frames; and `predict` on the shipped sample
+  from a cold process. Budget: <= 30 s.
+- `bench_predict_scale`: `predict` over N = 1,000 studies (ACDC studies repeated under new ids through a
+  manifest), the marginal time per study against the bare read of the same files in the same run, and the
+  peak memory of the 1,000-study process against a 10-study one. Budgets: memory <= 1.5x, time per study
+  <= 2x the bare read.
+- `bench_startup`: cold processes: `python -c pass`, `import torch` (baseline), `import torch, monai`,
+  the CLI's imports, `predict` on the sample with one reader and with both. Budget: <= 3 s for predict.
 
 How to run (from the repository root; `--write` rewrites only that script's section below,
 without it the table is only printed):
@@ -50,6 +59,9 @@ without it the table is only printed):
 .venv/bin/python benchmarks/bench_synthesize_masks.py --write
 .venv/bin/python benchmarks/bench_sfera_inference.py --write
 .venv/bin/python benchmarks/bench_synthesize_images.py --write
+.venv/bin/python benchmarks/bench_readers.py --write
+.venv/bin/python benchmarks/bench_predict_scale.py --write [--n 1000] [--readers sfera,seg]
+.venv/bin/python benchmarks/bench_startup.py --write
 ```
 """
 

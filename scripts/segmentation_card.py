@@ -159,6 +159,10 @@ image-centred window, nothing from labels); the held-out predictions are pooled
 
 {targets}
 
+Most of the remaining error is the ES cavity of a few small hearts (patient034 and patient033, HCM: ESV
+66.7 and 73.1 ml against 33.2 and 40.0 ml); the repository's `docs/segmentation_reader.md` has what was
+tried.
+
 | {n} held-out subjects | RMSE | MAE | bias | Pearson r | RMSE 95 % CI |
 |---|---|---|---|---|---|
 {chr(10).join(rows)}

@@ -33,6 +33,9 @@ from cardio_monai.synthesis.cohort import synthesize_cohort
 from cardio_monai.synthesis.cohort_journal import JOURNAL_DIR
 from cardio_monai.utils import resume_path
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "segmentation"))
+from seg_tiny import TINY
+
 REPO = Path(__file__).resolve().parents[2]
 GAUGAN_BUNDLE = REPO / "bundles" / "cardiac_gaugan_synthesis"
 SEG_CONFIGS = REPO / "bundles" / "cardiac_lv_segmentation" / "configs"
@@ -41,19 +44,8 @@ ENV = {**os.environ, "OMP_NUM_THREADS": "1", "CUDA_VISIBLE_DEVICES": ""}
 N_MASKS = 40  # subjects of the killed synthesize-masks run
 N_IMAGES = 24  # subjects of the killed synthesize-images run
 EPOCHS = 10  # of the killed training
-# The segmentation bundle's tiny CPU profile (as tests/segmentation/test_seg_bundle.py runs it).
-SEG_TINY = {
-    "pixel_mm": 3.0,
-    "window_size": 32,
-    "crop_size": 24,
-    "channels": "[4, 8]",
-    "strides": "[2]",
-    "num_res_units": 1,
-    "batch_size": 8,
-    "n_folds": 3,
-    "val_interval": 1,
-    "max_epochs": EPOCHS,
-}
+# The segmentation bundle's tiny CPU profile (tests/segmentation/seg_tiny.py), for EPOCHS epochs.
+SEG_TINY = {**TINY, "max_epochs": EPOCHS}
 
 
 @pytest.fixture(scope="module")

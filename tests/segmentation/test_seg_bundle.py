@@ -10,21 +10,11 @@ import sys
 from pathlib import Path
 
 import pytest
+from seg_tiny import TINY
 
 REPO = Path(__file__).resolve().parents[2]
 BUNDLE = REPO / "bundles" / "cardiac_lv_segmentation"
 CONFIGS = BUNDLE / "configs"
-TINY = {
-    "pixel_mm": 3.0,
-    "window_size": 32,
-    "crop_size": 24,
-    "channels": "[4, 8]",
-    "strides": "[2]",
-    "num_res_units": 1,
-    "batch_size": 8,
-    "n_folds": 3,
-    "val_interval": 1,
-}
 
 
 @pytest.fixture(scope="module")
