@@ -93,12 +93,13 @@ def test_sr_gives_predicts_numbers(sample_run, predicted):
     groups = read_sr_measurements(sr)
     assert set(groups) == {"combined", "sfera", "seg"}
     combined = groups["combined"]
-    assert combined["EF_pct"] == pytest.approx(predicted["EF_pct"], rel=1e-12)
+    # the same computation in two processes: equal to float32 precision (their torch thread counts may differ)
+    assert combined["EF_pct"] == pytest.approx(predicted["EF_pct"], rel=1e-6)
     for column in ("EDV_ml", "ESV_ml", "EDV_sd_ml", "ESV_sd_ml", "EF_sd_pct"):
-        assert combined[column] == pytest.approx(predicted[column], rel=1e-12), column
+        assert combined[column] == pytest.approx(predicted[column], rel=1e-6), column
     for reader in ("sfera", "seg"):
         for column in ("EDV_ml", "ESV_ml", "EF_pct"):
-            assert groups[reader][column] == pytest.approx(predicted[f"{reader}_{column}"], rel=1e-12)
+            assert groups[reader][column] == pytest.approx(predicted[f"{reader}_{column}"], rel=1e-6)
     # the summary line prints the same numbers, rounded
     assert f"EF {predicted['EF_pct']:.0f} +- {predicted['EF_sd_pct']:.0f} %" in sample_run[0].stdout
 

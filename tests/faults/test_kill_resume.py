@@ -60,9 +60,15 @@ def phantoms(tmp_path_factory) -> Path:
 
 
 def _cli(*args: str) -> int:
-    """The CLI in this process (``cli.main``, as ``__main__`` calls it); its exit code."""
-    with contextlib.redirect_stderr(io.StringIO()), contextlib.redirect_stdout(io.StringIO()):
-        return main(list(args))
+    """The CLI in this process (``cli.main``, as ``__main__`` calls it), on one torch thread as the killed
+    subprocesses run (float32 convolutions round differently on other thread counts); its exit code."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        with contextlib.redirect_stderr(io.StringIO()), contextlib.redirect_stdout(io.StringIO()):
+            return main(list(args))
+    finally:
+        torch.set_num_threads(threads)
 
 
 def _start(args: list[str], cwd: Path, log: Path) -> subprocess.Popen:
