@@ -73,6 +73,20 @@ def time_once(fn: Callable[[], object]) -> float:
     return time.perf_counter() - t0
 
 
+def best_cold_wall(cmd: Sequence[str], repeats: int, cwd: str | Path) -> float:
+    """Best wall time (s) of ``repeats`` fresh processes running ``cmd`` (imports included)."""
+    import subprocess
+
+    walls = []
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        proc = subprocess.run(list(cmd), capture_output=True, text=True, cwd=cwd)
+        walls.append(time.perf_counter() - t0)
+        if proc.returncode:
+            raise SystemExit(f"{' '.join(cmd)} failed: {proc.stderr[-2000:]}")
+    return min(walls)
+
+
 def median(values: Sequence[float]) -> float:
     return float(statistics.median(values))
 

@@ -10,10 +10,8 @@ Run ``python benchmarks/bench_readers.py [--write] [--repeats N]``.
 from __future__ import annotations
 
 import argparse
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 import numpy as np
@@ -21,7 +19,7 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _report import median, report, table, time_once, verdict
+from _report import best_cold_wall, median, report, table, time_once, verdict
 
 from cardio_monai.data import SAMPLE_DIR
 from cardio_monai.io import find_studies, read_once
@@ -75,19 +73,8 @@ def main() -> int:
         ["both readers on one read (predict's loop)", t_both, t_both / t_unet],
     ]
     with tempfile.TemporaryDirectory() as tmp:
-        walls = []
-        for _ in range(2):
-            t0 = time.perf_counter()
-            proc = subprocess.run(
-                [sys.executable, "-m", "cardio_monai", "predict", "--out", str(Path(tmp) / "p.csv")],
-                capture_output=True,
-                text=True,
-                cwd=tmp,
-            )
-            walls.append(time.perf_counter() - t0)
-            if proc.returncode:
-                raise SystemExit(proc.stderr[-2000:])
-    cold = min(walls)
+        predict = [sys.executable, "-m", "cardio_monai", "predict", "--out", str(Path(tmp) / "p.csv")]
+        cold = best_cold_wall(predict, 2, tmp)
     rows.append(
         ["`python -m cardio_monai predict` on the shipped sample, cold process (best of 2)", cold, cold / t_unet]
     )

@@ -11,30 +11,16 @@ Run ``python benchmarks/bench_startup.py [--write] [--repeats 3]``.
 from __future__ import annotations
 
 import argparse
-import os
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _report import report, table, verdict
+from _report import best_cold_wall, report, table, verdict
 
 NAME = "bench_startup"
 BUDGET_S = 3.0
-
-
-def best_wall(cmd: list[str], repeats: int, cwd: str) -> float:
-    walls = []
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        proc = subprocess.run(cmd, capture_output=True, text=True, cwd=cwd, env={**os.environ})
-        walls.append(time.perf_counter() - t0)
-        if proc.returncode:
-            raise SystemExit(f"{' '.join(cmd)} failed: {proc.stderr[-2000:]}")
-    return min(walls)
 
 
 def main() -> int:
@@ -54,7 +40,7 @@ def main() -> int:
                                                      "--out", out]),
             ("predict (both readers), the sample", [py, "-m", "cardio_monai", "predict", "--out", out]),
         ]  # fmt: skip
-        walls = {name: best_wall(cmd, args.repeats, tmp) for name, cmd in runs}
+        walls = {name: best_cold_wall(cmd, args.repeats, tmp) for name, cmd in runs}
     base = walls["import torch (baseline)"]
     tab = table(["cold process", "wall s", "ratio to import torch"], [[n, w, w / base] for n, w in walls.items()])
     cold = walls["predict (both readers), the sample"]

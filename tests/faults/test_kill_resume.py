@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import contextlib
 import io
-import json
 import os
 import random
 import re
@@ -28,7 +27,6 @@ import pytest
 import torch
 
 from cardio_monai.cli import main
-from cardio_monai.networks.gaugan import SPADEGenerator
 from cardio_monai.synthesis.cohort import synthesize_cohort
 from cardio_monai.synthesis.cohort_journal import JOURNAL_DIR
 from cardio_monai.utils import resume_path
@@ -37,7 +35,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "segmentation"))
 from seg_tiny import TINY
 
 REPO = Path(__file__).resolve().parents[2]
-GAUGAN_BUNDLE = REPO / "bundles" / "cardiac_gaugan_synthesis"
 SEG_CONFIGS = REPO / "bundles" / "cardiac_lv_segmentation" / "configs"
 SEED = 19
 ENV = {**os.environ, "OMP_NUM_THREADS": "1", "CUDA_VISIBLE_DEVICES": ""}
@@ -178,17 +175,10 @@ def test_synthesize_masks_torn_journal_line_resumes_byte_identical(cut, phantoms
 @pytest.fixture(scope="module")
 def tiny_gaugan(tmp_path_factory) -> Path:
     """The GauGAN bundle with a tiny, untrained generator (64 px at 3 mm), as tests/synthesis builds it."""
-    root = tmp_path_factory.mktemp("kill_gaugan")
-    shutil.copytree(GAUGAN_BUNDLE / "configs", root / "configs")
-    tiny = {"image_size": 64, "pixel_mm": 3.0, "generator_channels": [32, 16], "spade_hidden": 8}
-    for name in ("train.json", "inference.json"):
-        config = json.loads((root / "configs" / name).read_text())
-        config.update(tiny)
-        (root / "configs" / name).write_text(json.dumps(config))
-    (root / "models").mkdir()
-    torch.manual_seed(0)
-    torch.save(SPADEGenerator(image_size=64, channels=(32, 16), spade_hidden=8).state_dict(), root / "models/model.pt")
-    return root
+    sys.path.insert(0, str(REPO / "tests" / "synthesis"))
+    from gaugan_tiny import write_tiny_gaugan
+
+    return write_tiny_gaugan(tmp_path_factory.mktemp("kill_gaugan"))
 
 
 @pytest.fixture(scope="module")

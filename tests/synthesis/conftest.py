@@ -2,20 +2,14 @@
 
 from __future__ import annotations
 
-import json
-import shutil
 from pathlib import Path
 
 import numpy as np
 import pytest
-import torch
+from gaugan_tiny import write_tiny_gaugan
 
 from cardio_monai.io.phantom import make_phantom
 from cardio_monai.io.writers import write_acdc_patient
-from cardio_monai.networks.gaugan import SPADEGenerator
-
-GAUGAN_BUNDLE = Path(__file__).resolve().parents[2] / "bundles" / "cardiac_gaugan_synthesis"
-TINY_GAUGAN = {"image_size": 64, "pixel_mm": 3.0, "generator_channels": [32, 16], "spade_hidden": 8}
 
 
 def phantom_input(root: Path, efs=(25.0, 45.0, 65.0), edit=None) -> Path:
@@ -54,14 +48,4 @@ def make_phantom_input():
 @pytest.fixture(scope="session")
 def tiny_bundle(tmp_path_factory) -> Path:
     """A GauGAN bundle with a tiny, untrained generator (64 px at 3 mm)."""
-    root = tmp_path_factory.mktemp("gaugan")
-    shutil.copytree(GAUGAN_BUNDLE / "configs", root / "configs")
-    for name in ("train.json", "inference.json"):
-        config = json.loads((root / "configs" / name).read_text())
-        config.update(TINY_GAUGAN)
-        (root / "configs" / name).write_text(json.dumps(config))
-    (root / "models").mkdir()
-    torch.manual_seed(0)
-    g = SPADEGenerator(image_size=64, channels=(32, 16), spade_hidden=8)
-    torch.save(g.state_dict(), root / "models" / "model.pt")
-    return root
+    return write_tiny_gaugan(tmp_path_factory.mktemp("gaugan"))
