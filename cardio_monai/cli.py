@@ -171,7 +171,9 @@ def merge(*predictions: str, out: str = "predictions.csv") -> str:
     return f"{len(rows)} subjects from {len(predictions)} files -> {out}"
 
 
-def synthesize_images(mask_dir: str, out: str, bundle: str | None = None, device: str = "cpu") -> str:
+def synthesize_images(
+    mask_dir: str, out: str, bundle: str | None = None, device: str = "cpu", sources: str | None = None
+) -> str:
     """Cine image stacks from a synthetic mask cohort with the GauGAN bundle: NIfTI pairs + manifest.csv in OUT.
 
     Args:
@@ -179,10 +181,12 @@ def synthesize_images(mask_dir: str, out: str, bundle: str | None = None, device
         out: output folder; subjects already there are kept (a rerun finishes a killed run).
         bundle: GauGAN bundle folder (default: bundles/cardiac_gaugan_synthesis of this repository).
         device: ``cpu`` or ``cuda``.
+        sources: the real subjects the cohort was made from, for a background-preserving generator
+            (default: the folder recorded in MASK_DIR/run.json).
     """
     from cardio_monai.synthesis.images import synthesize_images as run
 
-    rows = run(str(mask_dir), str(out), None if bundle is None else str(bundle), device)
+    rows = run(str(mask_dir), str(out), None if bundle is None else str(bundle), device, sources=sources)
     return f"{len(rows)} subjects -> {out}/manifest.csv"
 
 

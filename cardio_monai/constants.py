@@ -57,6 +57,10 @@ MIN_USABLE_SLICES = 3  # a study with fewer short-axis slices gets an error, not
 # the training subjects): synthetic blood pool / myocardium intensity ratio within this relative
 # difference of the real frames'.
 CONTRAST_TOLERANCE = 0.2
+# Background-preserving synthesis: the painted region is the heart (synthetic and real label maps
+# together) dilated by this many generator pixels (9 mm at 1.5 mm); training draws it from the range.
+SYN_REGION_MARGIN_PX = 6
+SYN_REGION_MARGIN_TRAIN_PX = (3, 12)
 
 # Plausible geometry of a cine short-axis study (mm): spacings outside are refused as corrupt
 # headers rather than measured (a pixdim of 0 or 1e30 would give a silent wrong volume).

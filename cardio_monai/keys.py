@@ -33,3 +33,4 @@ ORIGINAL_SHAPE = "original_shape"  # (H, W) pixels of the input's frames before 
 ORIGINAL_SPACING = "original_spacing"  # (row_mm, col_mm) of the input's frames before resampling
 RESAMPLED_SHAPE = "resampled_shape"  # (h, w) pixels after in-plane resampling, before the crop
 AFFINE = "affine"  # (4, 4) voxel (row, col, slice) -> patient mm of the input
+REGION = "region"  # float32 (1, H, W) in {0, 1}: where a background-preserving generator paints

@@ -18,7 +18,7 @@ from torch import nn
 from torch.optim import Optimizer
 
 from cardio_monai.engines.gan_losses import DiscriminatorHingeLoss, GeneratorLoss
-from cardio_monai.keys import D_LOSS, G_LOSS, IMAGE, LABEL, LOSSES, PRED
+from cardio_monai.keys import D_LOSS, G_LOSS, IMAGE, LABEL, LOSSES, PRED, REGION
 from cardio_monai.networks.gaugan import labels_to_onehot
 
 
@@ -26,7 +26,9 @@ class ConditionalGANTrainer(Trainer):
     """Train a label-conditioned generator and discriminator (GauGAN).
 
     Batches hold ``image`` (B, P, H, W) real frames in [0, 1] and ``label`` (B, P, H, W) integer label maps
-    (P phases generated together). ``engine.state.output`` after an iteration: ``image``, ``label``,
+    (P phases generated together), and for a background-preserving generator ``region`` (B, 1, H, W), the
+    part of the real frames it paints (the generator's ``condition`` builds its input when it has one).
+    ``engine.state.output`` after an iteration: ``image``, ``label``,
     ``pred`` (generated frames, detached) and ``losses``, a dict of floats: ``g_loss``, ``d_loss`` and the
     generator's unweighted terms (``adv_loss``, ``fm_loss``, ``region_loss``, ...), for handlers
     (``monai.handlers.from_engine(["losses"], first=True)``); each loss is also a key of the output.
@@ -88,10 +90,15 @@ class ConditionalGANTrainer(Trainer):
     def _iteration(self, engine: Any, batchdata: dict[str, torch.Tensor]) -> dict[str, Any]:
         real = batchdata[IMAGE].to(engine.state.device, non_blocking=self.non_blocking).float()
         label = batchdata[LABEL].to(engine.state.device, non_blocking=self.non_blocking)
+        region = batchdata.get(REGION)
+        if region is not None:
+            region = region.to(engine.state.device, non_blocking=self.non_blocking).float()
         onehot = labels_to_onehot(label, self.n_labels)
         self.g_network.train()
         self.d_network.train()
-        fake = self.g_network(onehot)
+        # A background-preserving generator paints ``region`` of the real frames (its ``condition``).
+        condition = getattr(getattr(self.g_network, "module", self.g_network), "condition", None)  # DDP-wrapped too
+        fake = self.g_network(onehot if condition is None else condition(label, real, region))
 
         # Discriminator: real against generated (generator frozen by detach).
         self.d_optimizer.zero_grad(set_to_none=True)

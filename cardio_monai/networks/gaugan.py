@@ -68,8 +68,13 @@ class _SPADENetLayers(nn.Module):
 class SPADEGenerator(nn.Module):
     """Deterministic SPADE generator (``SPADENet`` with ``is_vae=False``): one-hot labels to frames.
 
-    ``forward(label_onehot (B, phases * n_labels, H, W)) -> (B, phases, H, W)`` in [0, 1] (sigmoid), the
-    range of the preprocessed real frames.
+    ``forward(condition (B, C, H, W)) -> (B, phases, H, W)`` in [0, 1] (sigmoid), the range of the
+    preprocessed real frames; :meth:`condition` builds the input. Plain (``background=False``): the
+    one-hot label maps, C = phases * n_labels. Background-preserving (``background=True``): the label
+    maps, then the source subject's real frames with the painted region blanked (``phases`` channels),
+    then that region (1 channel), C = phases * (n_labels + 1) + 1; the output is the real frames outside
+    the region and the generated ones inside (label-conditioned inpainting, so the anatomy around the
+    heart, and its change from ED to ES, is the real subject's).
 
     Args:
         phases: frames generated together (2: ED and ES; 1: one frame at a time, as the paper).
@@ -77,6 +82,7 @@ class SPADEGenerator(nn.Module):
         image_size: H = W in pixels, a multiple of ``2 ** len(channels)``.
         channels: decoder channels, widest first (``SPADENet`` reverses its own copy).
         spade_hidden: hidden channels of every SPADE normalisation.
+        background: paint only a region of given real frames (see above).
     """
 
     def __init__(
@@ -86,17 +92,19 @@ class SPADEGenerator(nn.Module):
         image_size: int = 128,
         channels: Sequence[int] = (256, 128, 64, 32),
         spade_hidden: int = 64,
+        background: bool = False,
     ):
         super().__init__()
         step = 2 ** len(channels)
         if image_size % step:
             raise ValueError(f"image_size={image_size} px: must be a multiple of {step} for {len(channels)} levels")
-        self.phases, self.n_labels, self.image_size = phases, n_labels, image_size
+        self.phases, self.n_labels, self.image_size, self.background = phases, n_labels, image_size, bool(background)
+        self.in_channels = phases * n_labels + (phases + 1 if background else 0)
         spade = SPADENet(
             spatial_dims=2,
             in_channels=phases,
             out_channels=phases,
-            label_nc=phases * n_labels,
+            label_nc=self.in_channels,
             input_shape=(image_size, image_size),
             channels=list(channels),  # SPADENet reverses the list it is given in place: give it a copy
             is_vae=False,
@@ -105,18 +113,43 @@ class SPADEGenerator(nn.Module):
         )
         self.net = _SPADENetLayers(spade)  # SPADENet's layers and parameter names, a scriptable forward
 
-    def forward(self, label_onehot: torch.Tensor) -> torch.Tensor:
-        return self.net(label_onehot)
+    def forward(self, condition: torch.Tensor) -> torch.Tensor:
+        frames = self.net(condition)
+        if not self.background:
+            return frames
+        k = self.phases * self.n_labels
+        kept, region = condition[:, k : k + self.phases], condition[:, k + self.phases :]
+        return kept + region * frames  # ``kept`` is zero inside the region
 
-    def frames_from_labels(self, label: torch.Tensor) -> torch.Tensor:
-        """(B, P, H, W) integer label maps -> (B, P, H, W) frames in [0, 1], whatever ``phases`` is: the joint
-        model generates the P phases of a slice together, the per-frame model (``phases=1``) each on its own."""
+    def condition(
+        self, label: torch.Tensor, image: torch.Tensor | None = None, region: torch.Tensor | None = None
+    ) -> torch.Tensor:
+        """The network input for label maps (B, phases, H, W); a background-preserving generator also takes
+        the source's real frames ``image`` (B, phases, H, W) in [0, 1] and the painted ``region``
+        (B, 1, H, W) in {0, 1} (e.g. :func:`cardio_monai.transforms.heart_region`)."""
+        onehot = labels_to_onehot(label, self.n_labels)
+        if not self.background:
+            return onehot
+        if image is None or region is None:
+            raise ValueError("a background-preserving generator needs the source's frames and the painted region")
+        region = region.to(onehot)
+        return torch.cat([onehot, image.to(onehot) * (1.0 - region), region], 1)
+
+    def frames_from_labels(
+        self, label: torch.Tensor, image: torch.Tensor | None = None, region: torch.Tensor | None = None
+    ) -> torch.Tensor:
+        """(B, P, H, W) integer label maps (with ``image`` and ``region`` as :meth:`condition` for a
+        background-preserving generator) -> (B, P, H, W) frames in [0, 1], whatever ``phases`` is: the
+        joint model generates the P phases of a slice together, the per-frame model (``phases=1``) each on
+        its own."""
         b, p, h, w = label.shape
         if p == self.phases:
-            return self(labels_to_onehot(label, self.n_labels))
+            return self(self.condition(label, image, region))
         if self.phases != 1:
             raise ValueError(f"label maps of {p} phases for a generator of {self.phases}")
-        return self(labels_to_onehot(label.reshape(b * p, 1, h, w), self.n_labels)).reshape(b, p, h, w)
+        image = None if image is None else image.reshape(b * p, 1, h, w)
+        region = None if region is None else region.repeat_interleave(p, 0)
+        return self(self.condition(label.reshape(b * p, 1, h, w), image, region)).reshape(b, p, h, w)
 
 
 class ConditionalDiscriminator(nn.Module):

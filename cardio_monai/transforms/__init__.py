@@ -6,6 +6,7 @@ from cardio_monai.transforms.heart import FindCropCentred, heart_peak, label_cen
 from cardio_monai.transforms.intensity import QuantileNormalise, QuantileNormalised
 from cardio_monai.transforms.phases import SelectPhases, SelectPhasesd, estimate_ed_es
 from cardio_monai.transforms.pipeline import preprocess_record, preprocessing, study_preprocessing
+from cardio_monai.transforms.region import HeartRegion, HeartRegiond, RandHeartRegiond, heart_region
 from cardio_monai.transforms.slices import KeepLabelledSlices, KeepLabelledSlicesd, labelled_slice_range
 from cardio_monai.transforms.spatial import (
     CropOrPadCentred,
@@ -30,10 +31,13 @@ __all__ = [
     "CropOrPadCentred",
     "CropOrPadCentredd",
     "FindCropCentred",
+    "HeartRegion",
+    "HeartRegiond",
     "KeepLabelledSlices",
     "KeepLabelledSlicesd",
     "QuantileNormalise",
     "QuantileNormalised",
+    "RandHeartRegiond",
     "ReadStudyd",
     "RecordShaped",
     "RequireSlicesd",
@@ -45,6 +49,7 @@ __all__ = [
     "UnpackRecordd",
     "estimate_ed_es",
     "heart_peak",
+    "heart_region",
     "label_centre",
     "labelled_slice_range",
     "motion_centre",

@@ -37,6 +37,49 @@ def load_weights(module, path: str | Path, what: str = "the network", hint: str 
     return module
 
 
+def load_weights_widened(module, path: str | Path, what: str = "the network", hint: str = "pass --bundle"):
+    """Load the state dict at ``path`` into ``module`` whose input layers take more channels than the
+    checkpoint's (a generator given extra condition channels): a tensor that differs from the module's
+    only in a smaller dimension 1 fills that dimension's leading entries, the added ones start at zero
+    (so the widened network first computes what the checkpoint did). Every other tensor must fit exactly
+    (strict). Returns ``module``.
+
+    Raises:
+        InputError: as :func:`load_weights`, or a tensor that cannot be widened.
+    """
+    import torch
+
+    path = Path(path)
+    if not path.is_file():
+        raise InputError(path, f"no such checkpoint; {hint}")
+    try:
+        state = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as err:
+        raise InputError(path, f"not a readable checkpoint ({type(err).__name__})") from None
+    if not isinstance(state, dict):
+        raise InputError(path, f"not a state dict of {what}")
+    target = module.state_dict()
+    for name, value in state.items():
+        want = target.get(name)
+        if want is None or value.shape == want.shape:
+            continue
+        if (
+            value.dim() < 2
+            or value.shape[:1] != want.shape[:1]
+            or value.shape[2:] != want.shape[2:]
+            or value.shape[1] > want.shape[1]
+        ):
+            raise InputError(path, f"{name}: {tuple(value.shape)} cannot be widened to {tuple(want.shape)} of {what}")
+        wide = torch.zeros_like(want)
+        wide[:, : value.shape[1]] = value
+        state[name] = wide
+    try:
+        module.load_state_dict(state)
+    except (RuntimeError, TypeError, AttributeError) as err:
+        raise InputError(path, f"does not fit {what}: {str(err).strip().splitlines()[-1].strip()}") from None
+    return module
+
+
 def resume_path(ckpt_dir: str | Path, prefix: str = "resume") -> str:
     """The newest complete ``{prefix}_checkpoint_epoch=N.pt`` that MONAI's ``CheckpointSaver`` left in
     ``ckpt_dir``, or ``""`` when there is none (a fresh run). A file cut short by a kill while it was written
