@@ -83,8 +83,9 @@ def synthesize_masks(
     shard: str | None = None,
     workers: int = 1,
     thickness_mm: float | None = None,
+    ef_distribution: str = "uniform",
 ) -> str:
-    """Synthetic ED/ES label maps with EF uniform on [10, 80] %: NIfTI pairs + manifest.csv in OUT.
+    """Synthetic ED/ES label maps with EF on [10, 80] % (uniform by default): NIfTI pairs + manifest.csv in OUT.
 
     Args:
         input: studies with ED and ES label maps (e.g. the ACDC training folder).
@@ -94,10 +95,22 @@ def synthesize_masks(
         shard: ``I/K`` to make only subjects k = I mod K (shards are disjoint, their union the cohort).
         workers: processes.
         thickness_mm: slice thickness for Simpson's rule (default each source's slice spacing; the paper used 8).
+        ef_distribution: the subjects' target EF: ``uniform`` on [10, 80] % (default) or ``sources``, the
+            INPUT subjects' own EFs smoothed (a source's EF plus Gaussian jitter of SD 3 points, redrawn until
+            in [10, 80] %), for the paper's ablation of uniform against real-like EF (recorded in run.json).
     """
     from cardio_monai.synthesis.cohort import synthesize_cohort
 
-    s = synthesize_cohort(str(input), str(out), n, seed=seed, shard=shard, workers=workers, thickness_mm=thickness_mm)
+    s = synthesize_cohort(
+        str(input),
+        str(out),
+        n,
+        seed=seed,
+        shard=shard,
+        workers=workers,
+        thickness_mm=thickness_mm,
+        ef_distribution=ef_distribution,
+    )
     return (
         f"{s['subjects_in_manifest']} subjects -> {out}/manifest.csv; "
         f"plausibility fixes (slices): {s['plausibility_fixes_slices']}"

@@ -49,6 +49,10 @@ SYN_PAPER_THICKNESS_MM = 8.0  # the paper's fixed slice thickness for Simpson's 
 SYN_EF_BIN_PCT = 1.0  # sampler: a subject is kept when its EF falls in the fine bin of its target EF
 SYN_MAX_TRIES = 40  # sampler: syntheses tried per subject before giving up on it (an error)
 SYN_CHI2_BINS = 7  # EF uniformity check: equal bins over [EF_MIN_PCT, EF_MAX_PCT]
+# ef_distribution='sources': the target EF is a source's EF plus Gaussian jitter of this SD (EF points),
+# redrawn until in [EF_MIN_PCT, EF_MAX_PCT]. Wider than the 1 % fine bin and about the inter-observer SD
+# of EF, narrower than a rule-of-thumb KDE bandwidth for 100 sources (~7 points), so clusters survive.
+SYN_EF_SOURCE_JITTER_PCT = 3.0
 
 # SFERA regressor (cardio_monai.regression; bundles/cardiac_sfera_regression).
 MIN_USABLE_SLICES = 3  # a study with fewer short-axis slices gets an error, not a number

@@ -9,9 +9,13 @@ from cardio_monai.data.studies import split_datalist, split_subjects, study_data
 
 SAMPLE_DIR = Path(__file__).resolve().parent / "sample_sunnybrook"
 """Sunnybrook-layout root holding the ED and ES frames of SC-HF-I-1 with their contours."""
+SAMPLE_MASKS_DIR = Path(__file__).resolve().parent / "sample_masks"
+"""A ``synthesize-masks`` output of 3 subjects (from ACDC patient006 and patient012) with those sources'
+ED/ES frames around the heart (``sources/``): the GauGAN bundle's default inference input (ACDC terms)."""
 
 __all__ = [
     "SAMPLE_DIR",
+    "SAMPLE_MASKS_DIR",
     "collate_studies",
     "frame_augmentation",
     "frame_datalist",

@@ -1,5 +1,6 @@
 """How real synthetic frames are: semantic consistency (Dice of a segmenter trained on real frames, on
-synthetic frames against their label maps), tissue contrast and the ED-ES change of the background.
+synthetic frames against their label maps), tissue contrast, the ED-ES change of the background and the
+texture of the frames' corners.
 
 Items are frame items of :mod:`cardio_monai.data.frames`: ``image`` (P, H, W) in [0, 1], ``label`` (P, H, W).
 """
@@ -15,6 +16,9 @@ import torch
 from cardio_monai.constants import LABEL_LV, LABEL_MYOCARDIUM
 from cardio_monai.data.frames import frame_tensors
 from cardio_monai.keys import IMAGE, LABEL
+
+CORNER_SD_TOLERANCE = 1.5  # a corner passes when its SD ratio (synthetic / real) is within [1/1.5, 1.5]
+CORNERS = ("top_left", "top_right", "bottom_left", "bottom_right")
 
 
 @torch.no_grad()
@@ -57,3 +61,33 @@ def background_consistency(items: Sequence[dict[str, Any]]) -> float:
         for i in items
     ]
     return float(np.concatenate(diffs).mean())
+
+
+def corner_sd(
+    real: Sequence[dict[str, Any]],
+    synthetic: Sequence[dict[str, Any]],
+    patch: int = 12,
+    tolerance: float = CORNER_SD_TOLERANCE,
+) -> dict[str, Any]:
+    """Texture of the frames' corners, far from the heart: for each corner of the full (S, S) frames, a
+    ``patch`` x ``patch`` px square, the SD of the intensities within it per frame (every phase a frame),
+    averaged over frames, of ``synthetic`` over that of ``real`` (``ratio``; both SDs in ``real`` and
+    ``synthetic``, in the frames' [0, 1] units). ``passed``: every ratio within [1 / ``tolerance``,
+    ``tolerance``]."""
+
+    def mean_sd(items: Sequence[dict[str, Any]]) -> np.ndarray:
+        images = np.concatenate([np.asarray(i[IMAGE], dtype=np.float32) for i in items])
+        rows, cols = (slice(0, patch), slice(-patch, None)), (slice(0, patch), slice(-patch, None))
+        return np.array([images[:, r, c].std(axis=(1, 2)).mean() for r in rows for c in cols])
+
+    sd_real, sd_syn = mean_sd(real), mean_sd(synthetic)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratio = sd_syn / sd_real
+    return {
+        "patch_px": patch,
+        "real": dict(zip(CORNERS, sd_real.round(6).tolist(), strict=True)),
+        "synthetic": dict(zip(CORNERS, sd_syn.round(6).tolist(), strict=True)),
+        "ratio": dict(zip(CORNERS, ratio.round(4).tolist(), strict=True)),
+        "tolerance": tolerance,
+        "passed": bool(np.all((ratio >= 1.0 / tolerance) & (ratio <= tolerance))),
+    }

@@ -27,7 +27,7 @@ _GRID_TOLERANCE_PX = 1e-3
 
 def cohort_sources(mask_dir: str | Path, sources: str | Path | None = None) -> Path:
     """The folder of the real subjects a mask cohort was made from: ``sources`` when given, else the
-    ``input`` recorded in ``MASK_DIR/run.json``.
+    ``input`` recorded in ``MASK_DIR/run.json`` (a relative one is taken from ``MASK_DIR``).
 
     Raises:
         InputError: no ``run.json`` (nor ``sources``), or a folder that does not exist.
@@ -37,7 +37,7 @@ def cohort_sources(mask_dir: str | Path, sources: str | Path | None = None) -> P
     else:
         run = Path(mask_dir) / RUN_FILE
         try:
-            path = Path(json.loads(run.read_text())["input"])
+            path = Path(mask_dir) / json.loads(run.read_text())["input"]  # a relative input: beside the cohort
         except (OSError, ValueError, KeyError, TypeError):
             raise InputError(
                 run, "no readable source folder ('input'); pass --sources, the folder of the real subjects"

@@ -7,7 +7,8 @@ Layout of OUT:
 - ``manifest.csv``: ``subject, source_subject, operation, EDV_ml, ESV_ml, EF_pct, ed_path, es_path``;
 - ``ef_histogram.png`` (source vs synthetic EF), ``examples.png`` (mid-ventricular slices);
 - ``run.json``: the run's parameters (a run with other parameters refuses the folder);
-- ``summary.json``: counts of subjects and of plausibility fixes;
+- ``summary.json``: counts of subjects and of plausibility fixes, the EF distribution and a chi-square
+  p-value of the cohort's EF against it (``chi2_p_uniform`` or ``chi2_p_sources``, the other null);
 - ``.journal/``: one line per finished subject (per shard), so that a killed run resumes.
 
 Subject ``k`` depends only on (seed, k), so shards ``I/K`` (subjects k = I mod K) are disjoint and
@@ -32,7 +33,14 @@ from cardio_monai.evaluation.cohort_figures import plot_ef_histogram, plot_examp
 from cardio_monai.io import check_output, find_studies, safe_name
 from cardio_monai.io.writers import write_nifti
 from cardio_monai.synthesis.cohort_journal import FIX_NAMES, journal_path, journal_record, journal_rows, open_journal
-from cardio_monai.synthesis.sampler import Synthetic, UnreachableEF, synthesize_subject
+from cardio_monai.synthesis.sampler import (
+    Synthetic,
+    UnreachableEF,
+    check_ef_distribution,
+    source_ef_mass,
+    synthesize_subject,
+    target_probabilities,
+)
 from cardio_monai.synthesis.sources import SourceMasks, prepare_source
 from cardio_monai.utils import atomic_path, progress, write_csv
 from cardio_monai.utils.parallel import max_workers, parse_shard
@@ -41,6 +49,8 @@ from cardio_monai.volumes import check_thickness
 RUN_FILE = "run.json"
 FORMAT_VERSION = 1
 MAX_SUBJECTS = 10_000_000  # a cohort larger than this is a typo (its index list alone would be large)
+MIN_SOURCE_EF_MASS = 1e-3  # ef_distribution='sources' needs this much of the smoothed source EFs in range
+_RUN_DEFAULTS = {"ef_distribution": "uniform"}  # what a run.json written before a parameter existed meant
 
 
 def _is_int(value: object) -> bool:
@@ -56,9 +66,11 @@ def check_count(n: object) -> int:
     return int(n)
 
 
-def check_parameters(n: object, seed: object, workers: object, thickness_mm: float | None) -> None:
-    """Raise :class:`ParameterError` naming the first of ``n``, ``seed``, ``workers``, ``thickness_mm`` out
-    of range."""
+def check_parameters(
+    n: object, seed: object, workers: object, thickness_mm: float | None, ef_distribution: object = "uniform"
+) -> None:
+    """Raise :class:`ParameterError` naming the first of ``n``, ``seed``, ``workers``, ``thickness_mm``,
+    ``ef_distribution`` out of range."""
     check_count(n)
     if not _is_int(seed) or int(seed) < 0:
         raise ParameterError("seed", f"{seed!r} is not a non-negative integer")
@@ -67,9 +79,12 @@ def check_parameters(n: object, seed: object, workers: object, thickness_mm: flo
     if int(workers) > max_workers():
         raise ParameterError("workers", f"{workers!r} is more than {max_workers()} (twice the CPU cores)")
     check_thickness(thickness_mm)
+    check_ef_distribution(ef_distribution)
 
 
-def run_parameters(input_path: str | Path, n: int, seed: int, thickness_mm: float | None) -> dict:
+def run_parameters(
+    input_path: str | Path, n: int, seed: int, thickness_mm: float | None, ef_distribution: str = "uniform"
+) -> dict:
     """What makes two runs the same cohort (shard and workers do not)."""
     return {
         "format": FORMAT_VERSION,
@@ -77,6 +92,7 @@ def run_parameters(input_path: str | Path, n: int, seed: int, thickness_mm: floa
         "n": int(n),
         "seed": int(seed),
         "thickness_mm": None if thickness_mm is None else float(thickness_mm),
+        "ef_distribution": str(ef_distribution),
     }
 
 
@@ -92,11 +108,12 @@ def check_out_dir(out: Path, params: dict) -> bool:
             old = json.loads(run_file.read_text())
         except (OSError, ValueError):
             raise InputError(run_file, "unreadable; the folder holds another run's files") from None
-        diff = [k for k in params if old.get(k) != params[k]]
+        recorded = {k: old.get(k, _RUN_DEFAULTS.get(k)) for k in params}
+        diff = [k for k in params if recorded[k] != params[k]]
         if diff:
             k = diff[0]
             raise InputError(
-                out, f"holds another run's files ({k}={old.get(k)!r}, this run {k}={params[k]!r}); use a new --out"
+                out, f"holds another run's files ({k}={recorded[k]!r}, this run {k}={params[k]!r}); use a new --out"
             )
         return True
     if any(out.iterdir()):
@@ -117,11 +134,19 @@ class SubjectWriter:
     """Make synthetic subject ``index`` of the cohort (seed, sources) and write its label maps to OUT;
     returns its journal row."""
 
-    def __init__(self, sources: list[SourceMasks], seed: int, thickness_mm: float | None, out: Path):
+    def __init__(
+        self,
+        sources: list[SourceMasks],
+        seed: int,
+        thickness_mm: float | None,
+        out: Path,
+        ef_distribution: str = "uniform",
+    ):
         self.sources, self.seed, self.thickness_mm, self.out = sources, int(seed), thickness_mm, Path(out)
+        self.ef_distribution = ef_distribution
 
     def __call__(self, index: int) -> dict:
-        syn = synthesize_subject(index, self.sources, self.seed, self.thickness_mm)
+        syn = synthesize_subject(index, self.sources, self.seed, self.thickness_mm, self.ef_distribution)
         return _write_subject(syn, self.out)
 
 
@@ -181,21 +206,33 @@ def synthesize_cohort(
     shard: str | None = None,
     workers: int = 1,
     thickness_mm: float | None = None,
+    ef_distribution: str = "uniform",
 ) -> dict:
     """Generate (or finish) the synthetic cohort ``(input, n, seed)`` in OUT; returns the summary.
+
+    ``ef_distribution`` (``uniform`` or ``sources``, :mod:`cardio_monai.synthesis.sampler`) is the
+    distribution of the subjects' target EF, recorded in ``run.json`` (a folder of another is refused).
 
     Every bad input raises before anything is written: :class:`InputError` for the data,
     :class:`ParameterError` (a ``ValueError`` naming the parameter) for an argument out of range.
     """
     n = check_count(n)
     shard_i, shard_k = parse_shard(shard)
-    check_parameters(n, seed, workers, thickness_mm)
+    check_parameters(n, seed, workers, thickness_mm, ef_distribution)
     out = Path(out)
     check_output(out, input_path, file=False)
-    params = run_parameters(input_path, n, seed, thickness_mm)
+    params = run_parameters(input_path, n, seed, thickness_mm, ef_distribution)
     created = not out.exists()
     fresh = not check_out_dir(out, params) and shard_k == 1  # everything in OUT will be this run's
     sources = load_sources(input_path, thickness_mm)  # validates every source before any write
+    if ef_distribution == "sources":
+        ef_src = np.array([s.ef_pct for s in sources])
+        if source_ef_mass(ef_src, EF_MIN_PCT, EF_MAX_PCT) < MIN_SOURCE_EF_MASS:
+            raise InputError(
+                input_path,
+                f"the sources' EFs ({ef_src.min():.1f}-{ef_src.max():.1f} %) lie outside EF 10-80 %; "
+                "ef_distribution='sources' has no target EF to draw",
+            )
 
     out.mkdir(parents=True, exist_ok=True)
     if not (out / RUN_FILE).is_file():
@@ -206,7 +243,7 @@ def synthesize_cohort(
             tmp.unlink(missing_ok=True)
     done = journal_rows(out)
     todo = [k for k in range(shard_i, n, shard_k) if k not in done]
-    writer = SubjectWriter(sources, int(seed), thickness_mm, out)
+    writer = SubjectWriter(sources, int(seed), thickness_mm, out, ef_distribution)
     journal = journal_path(out, (shard_i, shard_k))
     try:
         with open_journal(journal) as fh:
@@ -219,7 +256,7 @@ def synthesize_cohort(
         if fresh:  # nothing of a failed new run is left behind
             _remove_contents(out, created)
         raise InputError(input_path, f"{err}; the source label maps cannot cover EF 10-80 %") from None
-    return finish_cohort(out, sources, shard=(shard_i, shard_k), n=n)
+    return finish_cohort(out, sources, shard=(shard_i, shard_k), n=n, ef_distribution=ef_distribution)
 
 
 def _remove_contents(out: Path, remove_folder: bool) -> None:
@@ -229,27 +266,34 @@ def _remove_contents(out: Path, remove_folder: bool) -> None:
         out.rmdir()
 
 
-def finish_cohort(out: Path, sources: list[SourceMasks], shard: tuple[int, int], n: int) -> dict:
-    """Rebuild manifest.csv (every finished subject in OUT, in cohort order), the figures and the summary."""
+def finish_cohort(
+    out: Path, sources: list[SourceMasks], shard: tuple[int, int], n: int, ef_distribution: str = "uniform"
+) -> dict:
+    """Rebuild manifest.csv (every finished subject in OUT, in cohort order), the figures and the summary;
+    its chi-square p-value tests EF against the cohort's own target distribution (the other one is null)."""
     rows_by_index = journal_rows(out)
     rows = [rows_by_index[k] for k in sorted(rows_by_index)]
     write_csv(out / "manifest.csv", rows, MASK_MANIFEST_COLUMNS, float_format="{:.4f}")
     ef = np.array([r["EF_pct"] for r in rows])
     fixes = {k: int(sum(r[k] for r in rows)) for k in FIX_NAMES}
     mine = [k for k in range(shard[0], n, shard[1])]
+    source_ef = np.array([s.ef_pct for s in sources])
+    uniform = ef_distribution == "uniform"
     summary = {
         "subjects_in_manifest": len(rows),
         "subjects_of_this_shard": len(mine),
         "complete": len(rows) == n,
         "sources": len(sources),
+        "ef_distribution": ef_distribution,
         "ef_pct_min": float(ef.min()) if ef.size else None,
         "ef_pct_max": float(ef.max()) if ef.size else None,
-        "chi2_p_uniform": chi2_uniform_p(ef) if ef.size else None,
+        "chi2_p_uniform": chi2_uniform_p(ef) if ef.size and uniform else None,
+        "chi2_p_sources": chi2_sources_p(ef, source_ef) if ef.size and not uniform else None,
         "plausibility_fixes_slices": fixes,
     }
     with atomic_path(out / "summary.json") as tmp:
         tmp.write_text(json.dumps(summary, indent=1) + "\n")
-    plot_ef_histogram(out / "ef_histogram.png", np.array([s.ef_pct for s in sources]), ef)
+    plot_ef_histogram(out / "ef_histogram.png", source_ef, ef)
     plot_examples(out / "examples.png", out, rows)
     return summary
 
@@ -260,6 +304,23 @@ def chi2_uniform_p(ef_pct: np.ndarray, bins: int = SYN_CHI2_BINS) -> float:
 
     counts, _ = np.histogram(ef_pct, bins=bins, range=(EF_MIN_PCT, EF_MAX_PCT))
     return float(chisquare(counts).pvalue)
+
+
+def chi2_sources_p(ef_pct: np.ndarray, source_ef_pct: np.ndarray, bins: int = SYN_CHI2_BINS) -> float:
+    """p-value of a chi-square test of EF (%) following the sources' smoothed EF distribution (the target
+    of ``ef_distribution='sources'``) over equal bins of [EF_MIN_PCT, EF_MAX_PCT]. Bins of target
+    probability < 1e-6 are left out (0.0 if they hold a subject: impossible under the target)."""
+    from scipy.stats import chisquare
+
+    edges = np.linspace(EF_MIN_PCT, EF_MAX_PCT, bins + 1)
+    counts, _ = np.histogram(ef_pct, bins=edges)
+    prob = target_probabilities(edges, source_ef_pct)
+    keep = prob >= 1e-6
+    if counts[~keep].any():
+        return 0.0
+    if keep.sum() < 2:
+        return 1.0  # one bin holds the whole target: nothing to test
+    return float(chisquare(counts[keep], prob[keep] / prob[keep].sum() * counts[keep].sum()).pvalue)
 
 
 def cohort_files(out: Path) -> list[str]:

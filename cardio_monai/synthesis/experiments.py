@@ -14,10 +14,10 @@ from typing import Any
 import numpy as np
 import torch
 
-from cardio_monai.constants import CONTRAST_TOLERANCE, LABEL_LV, LABEL_MYOCARDIUM
+from cardio_monai.constants import CONTRAST_TOLERANCE, LABEL_LV, LABEL_MYOCARDIUM, SYN_REGION_MARGIN_PX
 from cardio_monai.data import frame_datalist, split_subjects
 from cardio_monai.engines.segmenter_training import train_segmenter
-from cardio_monai.evaluation.realism import background_consistency, contrast_ratio, dice_per_label
+from cardio_monai.evaluation.realism import background_consistency, contrast_ratio, corner_sd, dice_per_label
 from cardio_monai.evaluation.realism_figures import (
     background_grid,
     example_grid,
@@ -25,25 +25,43 @@ from cardio_monai.evaluation.realism_figures import (
     selection_plot,
     spread_picks,
 )
+from cardio_monai.evaluation.two_sample import classifier_two_sample_test
 from cardio_monai.keys import IMAGE, LABEL
 from cardio_monai.networks.segmenter import make_segmenter
 from cardio_monai.synthesis.images import load_generator
+from cardio_monai.transforms.region import heart_region
 from cardio_monai.utils import atomic_path, progress
 from cardio_monai.utils.checkpoint import load_weights
 
 
 @torch.no_grad()
 def synthesize_items(
-    generator: torch.nn.Module, items: Sequence[dict[str, Any]], device: str | torch.device = "cpu", batch: int = 16
+    generator: torch.nn.Module,
+    items: Sequence[dict[str, Any]],
+    device: str | torch.device = "cpu",
+    batch: int = 16,
+    margin_px: int = SYN_REGION_MARGIN_PX,
 ) -> list[dict[str, Any]]:
-    """The items with ``image`` replaced by the generator's frames from their ``label`` maps (P, H, W)."""
+    """The items with ``image`` replaced by the generator's frames from their ``label`` maps (P, H, W); a
+    background-preserving generator keeps the items' own frames outside their heart dilated by
+    ``margin_px`` pixels and paints the inside."""
     out = []
     for start in range(0, len(items), batch):
         chunk = items[start : start + batch]
         labels = torch.as_tensor(np.stack([np.asarray(i[LABEL], dtype=np.int64) for i in chunk]))
-        frames = generator.frames_from_labels(labels.to(device)).cpu().numpy()
+        inputs = [labels]
+        if getattr(generator, "background", False):
+            real = torch.as_tensor(np.stack([np.asarray(i[IMAGE], dtype=np.float32) for i in chunk]))
+            inputs += [real, heart_region(labels, margin_px)]
+        frames = generator.frames_from_labels(*(x.to(device) for x in inputs)).cpu().numpy()
         out += [{**item, IMAGE: frame} for item, frame in zip(chunk, frames, strict=True)]
     return out
+
+
+def _network(background: bool | None) -> dict[str, Any]:
+    """Overrides of the bundle's ``network_def``: ``background`` given, that kind of generator (a checkpoint
+    of the other kind than the bundle ships can then be scored); ``None``, the bundle's own."""
+    return {} if background is None else {"background": bool(background)}
 
 
 def _split_frames(
@@ -83,20 +101,31 @@ def evaluate_generator(
     segmenter_file: str | None = None,
     weights: str | None = None,
     subjects: str = "held_out",
+    classifier_folds: int = 5,
+    classifier_epochs: int = 20,
+    bootstrap: int = 1000,
+    seed: int = 0,
+    background: bool | None = None,
 ) -> dict[str, Any]:
     """The issue's realism figures on the held-out subjects of ``fold`` (the generator never saw them):
     a UNet segmenter trained on the real frames of the training subjects, its Dice per label on the
     held-out real frames and on frames synthesised from their label maps; blood/myocardium contrast;
-    ED-ES background change; writes ``metrics.json`` and ``examples.png`` in ``out_dir``.
+    ED-ES background change; a classifier two-sample test of real against synthetic frames, cross-fitted
+    over ``classifier_folds`` groups of subjects (``classifier_epochs``, ``bootstrap`` subject resamples,
+    ``seed``; :func:`~cardio_monai.evaluation.two_sample.classifier_two_sample_test`) and the SD of the
+    frames' corners (:func:`~cardio_monai.evaluation.realism.corner_sd`); writes ``metrics.json`` and
+    ``examples.png`` in ``out_dir``.
 
     ``segmenter_file``: where the trained segmenter's weights are kept; read when it exists (it depends
     on the real frames, the split and ``segmenter_epochs`` only), so comparing generator checkpoints trains
-    it once. ``weights``: a generator checkpoint other than the bundle's ``models/model.pt``.
-    ``subjects="training"``: the same figures on the training subjects instead, to choose among a run's
-    checkpoints without looking at the held-out subjects (Dice there is of frames the segmenter saw)."""
+    it once. ``weights``: a generator checkpoint other than the bundle's ``models/model.pt``; ``background``:
+    its kind when it is not the bundle's (a background-preserving one keeps each held-out frame outside
+    its dilated heart and paints the inside). ``subjects="training"``: the same figures on the training
+    subjects instead, to choose among a run's checkpoints without looking at the held-out subjects (Dice
+    there is of frames the segmenter saw)."""
     if subjects not in ("held_out", "training"):
         raise ValueError(f"subjects={subjects!r}: 'held_out' or 'training'")
-    generator, pixel_mm, image_size = load_generator(bundle, device, weights=weights)
+    generator, pixel_mm, image_size = load_generator(bundle, device, weights=weights, **_network(background))
     train, held, read_frames = _split_frames(dataset_dir, fold, n_folds, split_seed, pixel_mm, image_size)
     if subjects == "training":
         held = train
@@ -124,6 +153,10 @@ def evaluate_generator(
             "real": background_consistency(real_held),
             "synthetic": background_consistency(synthetic),
         },
+        "two_sample_test": classifier_two_sample_test(
+            real_held, synthetic, classifier_folds, classifier_epochs, bootstrap, seed, device=device
+        ),
+        "corner_sd": corner_sd(real_held, synthetic),
     }
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)

@@ -1,11 +1,18 @@
-"""Draw synthetic subjects so that their EF is uniform on [EF_MIN_PCT, EF_MAX_PCT].
+"""Draw synthetic subjects whose EF follows a chosen distribution on [EF_MIN_PCT, EF_MAX_PCT].
 
 Subject ``index`` of a cohort depends only on ``(seed, index)`` and the sources: its generator is
-``numpy.random.default_rng([seed, index])``. It draws a target EF ``t`` uniformly; the subject is
-kept only when its measured EF (from the written label maps, Simpson's rule) falls in the same
-fine bin of width ``SYN_EF_BIN_PCT`` as ``t``. So every fine bin, hence every coarser bin made of
-whole fine bins, holds exactly its share of the cohort in expectation, whatever the EF
-distribution of the sources.
+``numpy.random.default_rng([seed, index])``. It draws a target EF ``t`` from the cohort's EF
+distribution (``EF_DISTRIBUTIONS``):
+
+- ``uniform``: ``t`` uniform on [EF_MIN_PCT, EF_MAX_PCT);
+- ``sources``: the sources' EFs smoothed, ``t = ef_i + SYN_EF_SOURCE_JITTER_PCT * z`` with ``i`` a
+  source drawn uniformly and ``z`` standard normal, the pair redrawn until ``t`` lies in
+  [EF_MIN_PCT, EF_MAX_PCT) (a Gaussian kernel density of the source EFs, restricted to the range);
+
+the subject is kept only when its measured EF (from the written label maps, Simpson's rule) falls in
+the same fine bin of width ``SYN_EF_BIN_PCT`` as ``t``. So every fine bin, hence every coarser bin made
+of whole fine bins, holds exactly the target distribution's share of the cohort in expectation,
+whatever the EF distribution of the sources.
 
 To reach ``t`` it picks a source that can (uniformly among those), then:
 
@@ -29,16 +36,20 @@ from cardio_monai.constants import (
     EF_MIN_PCT,
     LABEL_LV,
     SYN_EF_BIN_PCT,
+    SYN_EF_SOURCE_JITTER_PCT,
     SYN_GAMMA_ED,
     SYN_GAMMA_ES,
     SYN_INTERP_STEPS,
     SYN_MAX_TRIES,
 )
+from cardio_monai.errors import ParameterError
 from cardio_monai.synthesis.masks import cavity_from_sdt, interpolate, rescale, to_labels
 from cardio_monai.synthesis.sources import SourceMasks
 from cardio_monai.volumes import cavity_volume_ml, ejection_fraction_pct
 
 OPERATIONS = ("interp_ed", "interp_es", "rescale")
+EF_DISTRIBUTIONS = ("uniform", "sources")  # the target EF's distribution; the first is the default
+_MAX_REDRAWS = 100_000  # ``sources`` targets outside the range redrawn at most this often
 _SECANT_STEPS = 4  # measurements per (source, operation) before another source is tried
 _Q_MIN = SYN_GAMMA_ES[0] / SYN_GAMMA_ED[1]  # smallest gamma_es / gamma_ed
 _W_EPS = 1e-3  # keeps alpha / F strictly inside (0, 1)
@@ -49,9 +60,60 @@ def ef_in_range(ef_pct: float) -> bool:
     return EF_MIN_PCT <= ef_pct <= EF_MAX_PCT
 
 
-def target_bin(rng: np.random.Generator) -> tuple[float, float, float]:
-    """Draw the target EF uniformly on [EF_MIN_PCT, EF_MAX_PCT]; returns (target, bin low, bin high)."""
-    t = float(rng.uniform(EF_MIN_PCT, EF_MAX_PCT))
+def check_ef_distribution(ef_distribution: object) -> str:
+    """``ef_distribution`` if it is one of ``EF_DISTRIBUTIONS``, else :class:`ParameterError` naming it."""
+    if not isinstance(ef_distribution, str) or ef_distribution not in EF_DISTRIBUTIONS:
+        names = ", ".join(EF_DISTRIBUTIONS)
+        raise ParameterError("ef_distribution", f"{ef_distribution!r} is not one of {names}")
+    return ef_distribution
+
+
+def source_ef_mass(source_ef_pct: np.ndarray, lo: float, hi: float) -> float:
+    """Probability (0-1) of [lo, hi) (EF %) under the sources' smoothed EF distribution before it is
+    restricted to [EF_MIN_PCT, EF_MAX_PCT]: the mean over sources of the Gaussian mass of the interval."""
+    from scipy.special import ndtr
+
+    ef = np.asarray(source_ef_pct, dtype=float)
+    z_lo, z_hi = (lo - ef) / SYN_EF_SOURCE_JITTER_PCT, (hi - ef) / SYN_EF_SOURCE_JITTER_PCT
+    return float(np.mean(ndtr(z_hi) - ndtr(z_lo)))
+
+
+def target_probabilities(edges: np.ndarray, source_ef_pct: np.ndarray | None = None) -> np.ndarray:
+    """Probability of each EF bin ``[edges[j], edges[j + 1])`` (%, within [EF_MIN_PCT, EF_MAX_PCT]) under the
+    target distribution: uniform (``source_ef_pct`` None) or the sources' (:func:`target_bin`). Shape
+    ``(len(edges) - 1,)``, summing to 1 when the edges span the range."""
+    from scipy.special import ndtr
+
+    edges = np.asarray(edges, dtype=float)
+    if source_ef_pct is None:
+        return np.diff(edges) / (EF_MAX_PCT - EF_MIN_PCT)
+    ef = np.asarray(source_ef_pct, dtype=float)
+    cdf = ndtr((edges[:, None] - ef[None, :]) / SYN_EF_SOURCE_JITTER_PCT).mean(axis=1)
+    return np.diff(cdf) / source_ef_mass(ef, EF_MIN_PCT, EF_MAX_PCT)
+
+
+def _draw_from_sources(rng: np.random.Generator, source_ef_pct: np.ndarray) -> float:
+    for _ in range(_MAX_REDRAWS):
+        i = int(rng.integers(len(source_ef_pct)))
+        t = float(source_ef_pct[i] + SYN_EF_SOURCE_JITTER_PCT * rng.standard_normal())
+        if EF_MIN_PCT <= t < EF_MAX_PCT:
+            return t
+    raise UnreachableEF(f"no target EF in [{EF_MIN_PCT}, {EF_MAX_PCT}) near the source EFs after {_MAX_REDRAWS} draws")
+
+
+def target_bin(rng: np.random.Generator, source_ef_pct: np.ndarray | None = None) -> tuple[float, float, float]:
+    """Draw the target EF (%); returns (target, bin low, bin high), the fine bin of width ``SYN_EF_BIN_PCT``.
+
+    Args:
+        rng: the subject's generator.
+        source_ef_pct: None for EF uniform on [EF_MIN_PCT, EF_MAX_PCT); else the sources' EFs (%, shape
+            ``(n_sources,)``), for a source's EF plus ``SYN_EF_SOURCE_JITTER_PCT`` Gaussian jitter, redrawn
+            until in range (raises :class:`UnreachableEF` after ``_MAX_REDRAWS`` draws).
+    """
+    if source_ef_pct is None:
+        t = float(rng.uniform(EF_MIN_PCT, EF_MAX_PCT))
+    else:
+        t = _draw_from_sources(rng, np.asarray(source_ef_pct, dtype=float))
     n_bins = int(round((EF_MAX_PCT - EF_MIN_PCT) / SYN_EF_BIN_PCT))
     k = min(int((t - EF_MIN_PCT) // SYN_EF_BIN_PCT), n_bins - 1)
     lo = EF_MIN_PCT + k * SYN_EF_BIN_PCT
@@ -154,16 +216,28 @@ def _pick(rng: np.random.Generator, sources: list[SourceMasks], ef_src: np.ndarr
 
 
 def synthesize_subject(
-    index: int, sources: list[SourceMasks], seed: int, thickness_mm: float | None = None
+    index: int,
+    sources: list[SourceMasks],
+    seed: int,
+    thickness_mm: float | None = None,
+    ef_distribution: str = "uniform",
 ) -> Synthetic:
     """Synthetic subject number ``index`` of the cohort ``seed`` (see the module docstring).
 
+    Args:
+        index: the subject's number in the cohort.
+        sources: the prepared source subjects (their order matters).
+        seed: the cohort's seed.
+        thickness_mm: slice thickness for Simpson's rule (None: each source's slice spacing).
+        ef_distribution: the target EF's distribution, one of ``EF_DISTRIBUTIONS``.
+
     Raises:
+        ParameterError: ``ef_distribution`` is not one of ``EF_DISTRIBUTIONS``.
         UnreachableEF: no candidate landed in the target bin after ``SYN_MAX_TRIES`` sources.
     """
     rng = np.random.default_rng([int(seed), int(index)])
-    t, lo, hi = target_bin(rng)
     ef_src = np.array([s.ef_pct for s in sources])
+    t, lo, hi = target_bin(rng, ef_src if check_ef_distribution(ef_distribution) == "sources" else None)
     for _ in range(SYN_MAX_TRIES):
         i, op = _pick(rng, sources, ef_src, t)
         cand = _Candidate(sources[i], op, float(rng.uniform()), thickness_mm)

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+import torch
 
 from cardio_monai.data import frame_datalist
 from cardio_monai.engines import train_segmenter
-from cardio_monai.evaluation.realism import contrast_ratio, dice_per_label
+from cardio_monai.evaluation.realism import CORNERS, contrast_ratio, dice_per_label
+from cardio_monai.networks.gaugan import SPADEGenerator
 from cardio_monai.networks.segmenter import make_segmenter
 
 
@@ -42,23 +44,36 @@ def test_evaluate_generator_writes_the_realism_figures(tiny_bundle, tmp_path):
 
     data = write_phantoms(tmp_path / "phantoms")
     seg = tmp_path / "segmenter.pt"
-    report = evaluate_generator(
-        str(data), str(tiny_bundle), str(tmp_path / "out"), n_folds=3, segmenter_epochs=2, segmenter_file=str(seg)
-    )
+    fast = {"n_folds": 3, "classifier_epochs": 1, "bootstrap": 50}  # the two-sample test's plumbing, not its power
+    report = evaluate_generator(str(data), str(tiny_bundle), str(tmp_path / "out"), segmenter_epochs=2,
+                                segmenter_file=str(seg), **fast)  # fmt: skip
     assert seg.is_file()  # kept: a second generator checkpoint is judged by the same segmenter
-    again = evaluate_generator(
-        str(data), str(tiny_bundle), str(tmp_path / "again"), n_folds=3, segmenter_epochs=0, segmenter_file=str(seg)
-    )
+    again = evaluate_generator(str(data), str(tiny_bundle), str(tmp_path / "again"), segmenter_epochs=0,
+                               segmenter_file=str(seg), **fast)  # fmt: skip
     assert again["dice_real"] == report["dice_real"]
     on_training = evaluate_generator(
-        str(data), str(tiny_bundle), str(tmp_path / "t"), n_folds=3, segmenter_file=str(seg), subjects="training"
+        str(data), str(tiny_bundle), str(tmp_path / "t"), segmenter_file=str(seg), subjects="training", **fast
     )
     assert on_training["evaluated_on"] == "training" and on_training["subjects"] == 4
     assert report["evaluated_on"] == "held_out" and report["subjects"] == 2
     for key in ("dice_real", "dice_synthetic"):
         assert all(0.0 <= v <= 1.0 for v in report[key].values())
+    assert 0.0 <= report["two_sample_test"]["auc"] <= 1.0 and set(report["corner_sd"]["ratio"]) == set(CORNERS)
     assert json.loads((tmp_path / "out" / "metrics.json").read_text()) == json.loads(json.dumps(report))
     assert (tmp_path / "out" / "examples.png").stat().st_size > 10_000
+    # A background-preserving checkpoint scored through the same bundle: its frames keep the real
+    # background (the phantoms' is static), so the corners the painted region does not reach are the real
+    # frames' exactly and ED and ES differ less outside the heart than the plain generator's.
+    torch.manual_seed(0)
+    bg = tmp_path / "bg.pt"
+    torch.save(SPADEGenerator(image_size=64, channels=(32, 16), spade_hidden=8, background=True).state_dict(), bg)
+    painted = evaluate_generator(str(data), str(tiny_bundle), str(tmp_path / "bg"), segmenter_file=str(seg),
+                                 weights=str(bg), background=True, **fast)  # fmt: skip
+    corners = painted["corner_sd"]
+    assert sum(corners["synthetic"][c] == corners["real"][c] for c in CORNERS) >= 2
+    assert not any(report["corner_sd"]["synthetic"][c] == report["corner_sd"]["real"][c] for c in CORNERS)
+    change = "background_ed_es_abs_difference"
+    assert painted[change]["synthetic"] < 0.5 * report[change]["synthetic"]
     # Real phantoms have a static background: ED and ES differ only where the heart moves.
     assert report["background_ed_es_abs_difference"]["real"] < 0.1
 
