@@ -45,7 +45,9 @@ def main(acdc: str) -> None:
             labels={0: record.labels[ed][crop], 1: record.labels[es][crop]},
         )
         write_acdc_patient(cut, sample / "sources" / subject)
-    (sample / "run.json").write_text(json.dumps({"input": "sources", "note": "made from ACDC training"}, indent=1) + "\n")
+    (sample / "run.json").write_text(
+        json.dumps({"input": "sources", "note": "made from ACDC training"}, indent=1) + "\n"
+    )
 
 
 if __name__ == "__main__":
