@@ -95,9 +95,8 @@ def synthesize_masks(
         shard: ``I/K`` to make only subjects k = I mod K (shards are disjoint, their union the cohort).
         workers: processes.
         thickness_mm: slice thickness for Simpson's rule (default each source's slice spacing; the paper used 8).
-        ef_distribution: the subjects' target EF: ``uniform`` on [10, 80] % (default) or ``sources``, the
-            INPUT subjects' own EFs smoothed (a source's EF plus Gaussian jitter of SD 3 points, redrawn until
-            in [10, 80] %), for the paper's ablation of uniform against real-like EF (recorded in run.json).
+        ef_distribution: ``uniform`` EF on [10, 80] % (default) or ``sources``: the INPUT subjects' EFs plus
+            Gaussian jitter of SD 3 points (the paper's ablation of uniform against real-like EF)
     """
     from cardio_monai.synthesis.cohort import synthesize_cohort
 

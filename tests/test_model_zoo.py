@@ -61,6 +61,12 @@ EVAL_SOURCES: dict[str, tuple[str, dict[str, tuple[tuple[str, ...], float]]]] = 
                 ("contrast_blood_myocardium", "relative_difference"),
                 100.0,
             ),
+            "fold0_heldout_background_change_real": (("background_ed_es_abs_difference", "real"), 1.0),
+            "fold0_heldout_background_change_synthetic": (("background_ed_es_abs_difference", "synthetic"), 1.0),
+            "fold0_heldout_two_sample_auc": (("two_sample_test", "auc"), 1.0),
+            "fold0_heldout_two_sample_auc_ci_low": (("two_sample_test", "ci_low"), 1.0),
+            "fold0_heldout_two_sample_auc_ci_high": (("two_sample_test", "ci_high"), 1.0),
+            "fold0_heldout_two_sample_control_auc": (("two_sample_test", "control", "auc"), 1.0),
         },
     ),
 }

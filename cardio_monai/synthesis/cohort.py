@@ -27,20 +27,19 @@ from pathlib import Path
 import numpy as np
 
 from cardio_monai.columns import MASK_MANIFEST_COLUMNS
-from cardio_monai.constants import EF_MAX_PCT, EF_MIN_PCT, SYN_CHI2_BINS
 from cardio_monai.errors import InputError, ParameterError
 from cardio_monai.evaluation.cohort_figures import plot_ef_histogram, plot_examples
 from cardio_monai.io import check_output, find_studies, safe_name
 from cardio_monai.io.writers import write_nifti
 from cardio_monai.synthesis.cohort_journal import FIX_NAMES, journal_path, journal_record, journal_rows, open_journal
-from cardio_monai.synthesis.sampler import (
-    Synthetic,
+from cardio_monai.synthesis.ef_targets import (
     UnreachableEF,
     check_ef_distribution,
-    source_ef_mass,
-    synthesize_subject,
-    target_probabilities,
+    check_source_efs,
+    chi2_sources_p,
+    chi2_uniform_p,
 )
+from cardio_monai.synthesis.sampler import Synthetic, synthesize_subject
 from cardio_monai.synthesis.sources import SourceMasks, prepare_source
 from cardio_monai.utils import atomic_path, progress, write_csv
 from cardio_monai.utils.parallel import max_workers, parse_shard
@@ -49,7 +48,6 @@ from cardio_monai.volumes import check_thickness
 RUN_FILE = "run.json"
 FORMAT_VERSION = 1
 MAX_SUBJECTS = 10_000_000  # a cohort larger than this is a typo (its index list alone would be large)
-MIN_SOURCE_EF_MASS = 1e-3  # ef_distribution='sources' needs this much of the smoothed source EFs in range
 _RUN_DEFAULTS = {"ef_distribution": "uniform"}  # what a run.json written before a parameter existed meant
 
 
@@ -226,13 +224,7 @@ def synthesize_cohort(
     fresh = not check_out_dir(out, params) and shard_k == 1  # everything in OUT will be this run's
     sources = load_sources(input_path, thickness_mm)  # validates every source before any write
     if ef_distribution == "sources":
-        ef_src = np.array([s.ef_pct for s in sources])
-        if source_ef_mass(ef_src, EF_MIN_PCT, EF_MAX_PCT) < MIN_SOURCE_EF_MASS:
-            raise InputError(
-                input_path,
-                f"the sources' EFs ({ef_src.min():.1f}-{ef_src.max():.1f} %) lie outside EF 10-80 %; "
-                "ef_distribution='sources' has no target EF to draw",
-            )
+        check_source_efs(np.array([s.ef_pct for s in sources]), input_path)
 
     out.mkdir(parents=True, exist_ok=True)
     if not (out / RUN_FILE).is_file():
@@ -296,31 +288,6 @@ def finish_cohort(
     plot_ef_histogram(out / "ef_histogram.png", source_ef, ef)
     plot_examples(out / "examples.png", out, rows)
     return summary
-
-
-def chi2_uniform_p(ef_pct: np.ndarray, bins: int = SYN_CHI2_BINS) -> float:
-    """p-value of a chi-square test of EF uniform on [EF_MIN_PCT, EF_MAX_PCT] over equal bins."""
-    from scipy.stats import chisquare
-
-    counts, _ = np.histogram(ef_pct, bins=bins, range=(EF_MIN_PCT, EF_MAX_PCT))
-    return float(chisquare(counts).pvalue)
-
-
-def chi2_sources_p(ef_pct: np.ndarray, source_ef_pct: np.ndarray, bins: int = SYN_CHI2_BINS) -> float:
-    """p-value of a chi-square test of EF (%) following the sources' smoothed EF distribution (the target
-    of ``ef_distribution='sources'``) over equal bins of [EF_MIN_PCT, EF_MAX_PCT]. Bins of target
-    probability < 1e-6 are left out (0.0 if they hold a subject: impossible under the target)."""
-    from scipy.stats import chisquare
-
-    edges = np.linspace(EF_MIN_PCT, EF_MAX_PCT, bins + 1)
-    counts, _ = np.histogram(ef_pct, bins=edges)
-    prob = target_probabilities(edges, source_ef_pct)
-    keep = prob >= 1e-6
-    if counts[~keep].any():
-        return 0.0
-    if keep.sum() < 2:
-        return 1.0  # one bin holds the whole target: nothing to test
-    return float(chisquare(counts[keep], prob[keep] / prob[keep].sum() * counts[keep].sum()).pvalue)
 
 
 def cohort_files(out: Path) -> list[str]:

@@ -177,6 +177,7 @@ def select_checkpoint(
     segmenter_epochs: int = 10,
     segmenter_file: str | None = None,
     device: str = "cpu",
+    background: bool | None = None,
 ) -> dict[str, Any]:
     """Pick one of a run's generator checkpoints without looking at the held-out subjects: each is
     scored on the **training** subjects of ``fold`` (Dice ratio of the segmenter trained on their real
@@ -184,10 +185,11 @@ def select_checkpoint(
     the highest myocardium Dice ratio among those whose contrast is within ``max_contrast`` (relative) of
     the real frames' (if none is, the one closest in contrast). Writes every score and the choice to
     ``out_file`` (JSON) and a plot of them next to it (same name, ``.png``), and returns them;
-    ``checkpoint`` of the result names the chosen file."""
+    ``checkpoint`` of the result names the chosen file; ``background``: the checkpoints' kind when it is not
+    the bundle's."""
     if not checkpoints:
         raise ValueError("no checkpoints to choose from")
-    generator, pixel_mm, image_size = load_generator(bundle, device, weights=checkpoints[0])
+    generator, pixel_mm, image_size = load_generator(bundle, device, weights=checkpoints[0], **_network(background))
     train, _, read_frames = _split_frames(dataset_dir, fold, n_folds, split_seed, pixel_mm, image_size)
     real = read_frames(train)
     segmenter = _segmenter(lambda: real, segmenter_epochs, device, segmenter_file)
@@ -245,7 +247,7 @@ def compare_backgrounds(
     background in both phases (real frames for reference). Writes ``<stem>.json`` and ``<stem>.png``
     (``count`` slices) in ``out_dir``."""
     joint, pixel_mm, image_size = load_generator(bundle, device, weights=joint_weights)
-    per_frame, _, _ = load_generator(bundle, device, weights=per_frame_weights, phases=1)
+    per_frame, _, _ = load_generator(bundle, device, weights=per_frame_weights, phases=1, background=False)
     _, held, read_frames = _split_frames(dataset_dir, fold, n_folds, split_seed, pixel_mm, image_size)
     real = read_frames(held)
     synthetic = {"joint": synthesize_items(joint, real, device), "per-frame": synthesize_items(per_frame, real, device)}

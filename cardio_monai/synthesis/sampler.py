@@ -35,21 +35,17 @@ from cardio_monai.constants import (
     EF_MAX_PCT,
     EF_MIN_PCT,
     LABEL_LV,
-    SYN_EF_BIN_PCT,
-    SYN_EF_SOURCE_JITTER_PCT,
     SYN_GAMMA_ED,
     SYN_GAMMA_ES,
     SYN_INTERP_STEPS,
     SYN_MAX_TRIES,
 )
-from cardio_monai.errors import ParameterError
+from cardio_monai.synthesis.ef_targets import UnreachableEF, check_ef_distribution, target_bin
 from cardio_monai.synthesis.masks import cavity_from_sdt, interpolate, rescale, to_labels
 from cardio_monai.synthesis.sources import SourceMasks
 from cardio_monai.volumes import cavity_volume_ml, ejection_fraction_pct
 
 OPERATIONS = ("interp_ed", "interp_es", "rescale")
-EF_DISTRIBUTIONS = ("uniform", "sources")  # the target EF's distribution; the first is the default
-_MAX_REDRAWS = 100_000  # ``sources`` targets outside the range redrawn at most this often
 _SECANT_STEPS = 4  # measurements per (source, operation) before another source is tried
 _Q_MIN = SYN_GAMMA_ES[0] / SYN_GAMMA_ED[1]  # smallest gamma_es / gamma_ed
 _W_EPS = 1e-3  # keeps alpha / F strictly inside (0, 1)
@@ -58,66 +54,6 @@ _W_EPS = 1e-3  # keeps alpha / F strictly inside (0, 1)
 def ef_in_range(ef_pct: float) -> bool:
     """The cohort's EF filter: [EF_MIN_PCT, EF_MAX_PCT] (%)."""
     return EF_MIN_PCT <= ef_pct <= EF_MAX_PCT
-
-
-def check_ef_distribution(ef_distribution: object) -> str:
-    """``ef_distribution`` if it is one of ``EF_DISTRIBUTIONS``, else :class:`ParameterError` naming it."""
-    if not isinstance(ef_distribution, str) or ef_distribution not in EF_DISTRIBUTIONS:
-        names = ", ".join(EF_DISTRIBUTIONS)
-        raise ParameterError("ef_distribution", f"{ef_distribution!r} is not one of {names}")
-    return ef_distribution
-
-
-def source_ef_mass(source_ef_pct: np.ndarray, lo: float, hi: float) -> float:
-    """Probability (0-1) of [lo, hi) (EF %) under the sources' smoothed EF distribution before it is
-    restricted to [EF_MIN_PCT, EF_MAX_PCT]: the mean over sources of the Gaussian mass of the interval."""
-    from scipy.special import ndtr
-
-    ef = np.asarray(source_ef_pct, dtype=float)
-    z_lo, z_hi = (lo - ef) / SYN_EF_SOURCE_JITTER_PCT, (hi - ef) / SYN_EF_SOURCE_JITTER_PCT
-    return float(np.mean(ndtr(z_hi) - ndtr(z_lo)))
-
-
-def target_probabilities(edges: np.ndarray, source_ef_pct: np.ndarray | None = None) -> np.ndarray:
-    """Probability of each EF bin ``[edges[j], edges[j + 1])`` (%, within [EF_MIN_PCT, EF_MAX_PCT]) under the
-    target distribution: uniform (``source_ef_pct`` None) or the sources' (:func:`target_bin`). Shape
-    ``(len(edges) - 1,)``, summing to 1 when the edges span the range."""
-    from scipy.special import ndtr
-
-    edges = np.asarray(edges, dtype=float)
-    if source_ef_pct is None:
-        return np.diff(edges) / (EF_MAX_PCT - EF_MIN_PCT)
-    ef = np.asarray(source_ef_pct, dtype=float)
-    cdf = ndtr((edges[:, None] - ef[None, :]) / SYN_EF_SOURCE_JITTER_PCT).mean(axis=1)
-    return np.diff(cdf) / source_ef_mass(ef, EF_MIN_PCT, EF_MAX_PCT)
-
-
-def _draw_from_sources(rng: np.random.Generator, source_ef_pct: np.ndarray) -> float:
-    for _ in range(_MAX_REDRAWS):
-        i = int(rng.integers(len(source_ef_pct)))
-        t = float(source_ef_pct[i] + SYN_EF_SOURCE_JITTER_PCT * rng.standard_normal())
-        if EF_MIN_PCT <= t < EF_MAX_PCT:
-            return t
-    raise UnreachableEF(f"no target EF in [{EF_MIN_PCT}, {EF_MAX_PCT}) near the source EFs after {_MAX_REDRAWS} draws")
-
-
-def target_bin(rng: np.random.Generator, source_ef_pct: np.ndarray | None = None) -> tuple[float, float, float]:
-    """Draw the target EF (%); returns (target, bin low, bin high), the fine bin of width ``SYN_EF_BIN_PCT``.
-
-    Args:
-        rng: the subject's generator.
-        source_ef_pct: None for EF uniform on [EF_MIN_PCT, EF_MAX_PCT); else the sources' EFs (%, shape
-            ``(n_sources,)``), for a source's EF plus ``SYN_EF_SOURCE_JITTER_PCT`` Gaussian jitter, redrawn
-            until in range (raises :class:`UnreachableEF` after ``_MAX_REDRAWS`` draws).
-    """
-    if source_ef_pct is None:
-        t = float(rng.uniform(EF_MIN_PCT, EF_MAX_PCT))
-    else:
-        t = _draw_from_sources(rng, np.asarray(source_ef_pct, dtype=float))
-    n_bins = int(round((EF_MAX_PCT - EF_MIN_PCT) / SYN_EF_BIN_PCT))
-    k = min(int((t - EF_MIN_PCT) // SYN_EF_BIN_PCT), n_bins - 1)
-    lo = EF_MIN_PCT + k * SYN_EF_BIN_PCT
-    return t, lo, lo + SYN_EF_BIN_PCT
 
 
 def max_rescaled_ef(ef_pct: float) -> float:
@@ -199,10 +135,6 @@ class _Candidate:
             g_ed, g_es = self.gammas(p)
             return f"rescale(gamma_ed={g_ed:.4f};gamma_es={g_es:.4f})"
         return f"{self.op}(alpha={SYN_INTERP_STEPS * p:.4f}/{SYN_INTERP_STEPS})"
-
-
-class UnreachableEF(RuntimeError):
-    """No source and operation reaches the target EF bin of a synthetic subject."""
 
 
 def _pick(rng: np.random.Generator, sources: list[SourceMasks], ef_src: np.ndarray, t: float) -> tuple[int, str]:

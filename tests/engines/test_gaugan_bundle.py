@@ -36,7 +36,7 @@ def _workflow(tmp: Path, data: Path, **extra) -> ConfigWorkflow:
         discriminator_channels=8,
         n_folds=3,
         batch_size=4,
-        **extra,
+        **{"init_weights": "", **extra},  # default: no warm start (the shipped plain generator is full-size)
     )
     wf.initialize()
     assert not wf.check_properties()
@@ -53,11 +53,27 @@ def test_train_resume_and_generator_weights(tmp_path):
     wf = _workflow(tmp_path, data, max_epochs=2, **{"train#resume_from": str(resume)})
     wf.run()
     assert wf.trainer.state.epoch == 2 and wf.trainer.state.iteration == 2 * per_epoch  # went on, not over
-    generator = SPADEGenerator(image_size=64, channels=(32, 16), spade_hidden=8)
+    generator = SPADEGenerator(image_size=64, channels=(32, 16), spade_hidden=8, background=True)
     generator.load_state_dict(torch.load(tmp_path / "models" / "model.pt", weights_only=True))
     with torch.no_grad():
-        out = generator(torch.zeros(1, 8, 64, 64).index_fill_(1, torch.tensor([0, 4]), 1.0))
+        out = generator(torch.zeros(1, 11, 64, 64).index_fill_(1, torch.tensor([0, 4]), 1.0))
     assert out.shape == (1, 2, 64, 64) and bool(torch.isfinite(out).all())
+
+
+def test_the_plain_recipe_and_the_warm_start_from_a_plain_generator(tmp_path):
+    data = write_phantoms(tmp_path / "phantoms")
+    wf = _workflow(tmp_path / "plain", data, max_epochs=1, background=False)
+    wf.run()
+    assert "region" not in wf.trainer.state.batch  # no painted region without the background generator
+    plain = tmp_path / "plain" / "models" / "model.pt"
+    SPADEGenerator(image_size=64, channels=(32, 16), spade_hidden=8).load_state_dict(
+        torch.load(plain, weights_only=True)
+    )
+    wf = _workflow(tmp_path / "bg", data, max_epochs=1, init_weights=str(plain))
+    wide = {k: v.clone() for k, v in wf.parser.get_parsed_content("generator").state_dict().items()}
+    start = torch.load(plain, weights_only=True)
+    name = next(k for k, v in wide.items() if v.dim() == 4 and v.shape[1] == 11)  # an input layer, widened
+    assert torch.equal(wide[name][:, :8], start[name]) and not wide[name][:, 8:].any()
 
 
 def test_torchrun_two_processes_gloo(tmp_path):
@@ -75,11 +91,15 @@ def test_torchrun_two_processes_gloo(tmp_path):
         "n_folds": 3,
         "batch_size": 2,
         "max_epochs": 1,
+        "init_weights": str(tmp_path / "plain.pt"),  # the warm start through the DDP wrapper (.module)
     }
+    torch.save(SPADEGenerator(image_size=64, channels=(32, 16), spade_hidden=8).state_dict(), tmp_path / "plain.pt")
     proc = torchrun_bundle(CONFIGS, overrides, port=29531)
     assert proc.returncode == 0, proc.stderr[-3000:]
     state = torch.load(tmp_path / "models" / "model.pt", weights_only=True)
-    SPADEGenerator(image_size=64, channels=(32, 16), spade_hidden=8).load_state_dict(state)  # no "module." keys
+    SPADEGenerator(image_size=64, channels=(32, 16), spade_hidden=8, background=True).load_state_dict(
+        state
+    )  # no "module."
 
 
 def test_inference_network_is_the_trained_one_and_takes_the_shipped_weights():

@@ -18,14 +18,15 @@ from scipy.stats import chisquare, norm
 from cardio_monai.cli import main
 from cardio_monai.constants import EF_MAX_PCT, EF_MIN_PCT, SYN_CHI2_BINS, SYN_EF_SOURCE_JITTER_PCT
 from cardio_monai.errors import ParameterError
-from cardio_monai.synthesis.cohort import chi2_sources_p, load_sources, run_parameters
-from cardio_monai.synthesis.sampler import (
+from cardio_monai.synthesis.cohort import load_sources, run_parameters
+from cardio_monai.synthesis.ef_targets import (
     check_ef_distribution,
+    chi2_sources_p,
     source_ef_mass,
-    synthesize_subject,
     target_bin,
     target_probabilities,
 )
+from cardio_monai.synthesis.sampler import synthesize_subject
 
 HIGH_EF = ("patient022", "patient061", "patient066", "patient077")  # ACDC HCM / NOR, EF 61-67 %
 N = 40
