@@ -3,9 +3,7 @@ source subject's frames (real ACDC subjects), and its bad inputs."""
 
 from __future__ import annotations
 
-import contextlib
 import csv
-import io
 import json
 import shutil
 from pathlib import Path
@@ -14,8 +12,8 @@ import numpy as np
 import pytest
 from gaugan_tiny import write_tiny_gaugan
 from scipy import ndimage
+from synthesis_cli import link_subjects, run_cli
 
-from cardio_monai.cli import main
 from cardio_monai.io import find_studies
 from cardio_monai.io.nifti import load_label, load_nifti
 from cardio_monai.synthesis.backgrounds import SourceFrames
@@ -25,18 +23,13 @@ SOURCES = ("patient001", "patient042")
 
 
 def _run(*args: str) -> tuple[int, str]:
-    err = io.StringIO()
-    with contextlib.redirect_stderr(err), contextlib.redirect_stdout(io.StringIO()):
-        code = main(["synthesize-images", *args])
-    return code, err.getvalue()
+    proc = run_cli("synthesize-images", *args)
+    return proc.returncode, proc.stderr
 
 
 @pytest.fixture(scope="module")
 def real_sources(acdc_dir, tmp_path_factory) -> Path:
-    root = tmp_path_factory.mktemp("sources")
-    for name in SOURCES:
-        (root / name).symlink_to(acdc_dir / name)
-    return root
+    return link_subjects(acdc_dir, tmp_path_factory.mktemp("sources"), SOURCES)
 
 
 @pytest.fixture(scope="module")

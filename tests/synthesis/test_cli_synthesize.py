@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import contextlib
 import csv
-import io
 import json
 import subprocess
 import sys
@@ -12,8 +10,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from synthesis_cli import run_cli
 
-from cardio_monai.cli import main
 from cardio_monai.io import load_label
 from cardio_monai.io.nifti import load_nifti
 from cardio_monai.volumes import lv_volume_ml
@@ -23,11 +21,7 @@ N = 24
 
 
 def _run(*args: str) -> subprocess.CompletedProcess:
-    """The CLI in this process (``cli.main``, as ``__main__`` calls it): fast, same exit code and stderr."""
-    err = io.StringIO()
-    with contextlib.redirect_stderr(err), contextlib.redirect_stdout(io.StringIO()):
-        code = main(["synthesize-masks", *args])
-    return subprocess.CompletedProcess(args, code, "", err.getvalue())
+    return run_cli("synthesize-masks", *args)
 
 
 def _run_subprocess(*args: str) -> subprocess.CompletedProcess:

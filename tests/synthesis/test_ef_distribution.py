@@ -3,9 +3,7 @@
 
 from __future__ import annotations
 
-import contextlib
 import csv
-import io
 import json
 import shutil
 import subprocess
@@ -14,8 +12,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 from scipy.stats import chisquare, norm
+from synthesis_cli import link_subjects, run_cli
 
-from cardio_monai.cli import main
 from cardio_monai.constants import EF_MAX_PCT, EF_MIN_PCT, SYN_CHI2_BINS, SYN_EF_SOURCE_JITTER_PCT
 from cardio_monai.errors import ParameterError
 from cardio_monai.synthesis.cohort import load_sources, run_parameters
@@ -33,10 +31,7 @@ N = 40
 
 
 def _run(*args: str) -> subprocess.CompletedProcess:
-    err = io.StringIO()
-    with contextlib.redirect_stderr(err), contextlib.redirect_stdout(io.StringIO()):
-        code = main(["synthesize-masks", *args])
-    return subprocess.CompletedProcess(args, code, "", err.getvalue())
+    return run_cli("synthesize-masks", *args)
 
 
 def _manifest(out: Path) -> list[dict]:
@@ -58,10 +53,7 @@ def _json(path: Path) -> dict:
 
 @pytest.fixture(scope="module")
 def high_ef_sources(acdc_dir, tmp_path_factory) -> Path:
-    root = tmp_path_factory.mktemp("high_ef")
-    for name in HIGH_EF:
-        (root / name).symlink_to(acdc_dir / name)
-    return root
+    return link_subjects(acdc_dir, tmp_path_factory.mktemp("high_ef"), HIGH_EF)
 
 
 @pytest.fixture(scope="module")

@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import contextlib
-import io
 import shutil
 from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
+from synthesis_cli import run_cli
 
-from cardio_monai.cli import main
 from cardio_monai.io import find_studies
 from cardio_monai.io.nifti import load_nifti
 from cardio_monai.measure import record_volumes
@@ -22,10 +20,8 @@ BUNDLE = Path(__file__).resolve().parents[2] / "bundles" / "cardiac_gaugan_synth
 
 
 def _run(*args: str) -> tuple[int, str]:
-    err = io.StringIO()
-    with contextlib.redirect_stderr(err), contextlib.redirect_stdout(io.StringIO()):
-        code = main(["synthesize-images", *args])
-    return code, err.getvalue()
+    proc = run_cli("synthesize-images", *args)
+    return proc.returncode, proc.stderr
 
 
 @pytest.fixture(scope="module")
