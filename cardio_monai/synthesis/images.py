@@ -28,6 +28,7 @@ from cardio_monai.io.outputs import check_output, safe_name
 from cardio_monai.io.writers import write_nifti
 from cardio_monai.synthesis.backgrounds import SourceFrames, cohort_sources
 from cardio_monai.transforms.heart import label_centre
+from cardio_monai.transforms.intensity import scale_to_unit
 from cardio_monai.transforms.region import heart_region
 from cardio_monai.transforms.spatial import CropOrPadCentred, ResampleInPlane
 from cardio_monai.utils import progress, write_csv
@@ -66,10 +67,6 @@ def load_generator(
     return generator.to(device).eval(), float(parser["pixel_mm"]), int(parser["image_size"])
 
 
-def _normalise(frames: np.ndarray, lo: float, hi: float) -> np.ndarray:
-    return np.clip((frames - lo) / max(hi - lo, 1e-6), 0.0, 1.0).astype(np.float32)
-
-
 @torch.no_grad()
 def synthesize_stack(
     ed_label: np.ndarray,
@@ -105,13 +102,13 @@ def synthesize_stack(
     if source is not None:
         real = ResampleInPlane(pixel_mm, mode="bilinear")(source[0], pixel_spacing)[0]
         real_labels = ResampleInPlane(pixel_mm, mode="nearest")(source[1], pixel_spacing)[0]
-        window = cropper(real, centre)
-        labelled = (crop > 0).any(axis=(0, 2, 3)) | (cropper(real_labels, centre) > 0).any(axis=(0, 2, 3))
+        window, window_labels = cropper(real, centre), cropper(real_labels, centre)
+        labelled = (crop > 0).any(axis=(0, 2, 3)) | (window_labels > 0).any(axis=(0, 2, 3))
         lo, hi = np.percentile(window[:, labelled] if labelled.any() else window, (QUANTILE_LOW_PCT, QUANTILE_HIGH_PCT))
-        window = _normalise(window, lo, hi)
-        region = heart_region(slices, margin_px, torch.as_tensor(cropper(real_labels, centre).transpose(1, 0, 2, 3)))
+        window = scale_to_unit(window, float(lo), float(hi))
+        region = heart_region(slices, margin_px, window_labels.transpose(1, 0, 2, 3))
         inputs = (slices, torch.as_tensor(window.transpose(1, 0, 2, 3)), region)  # (Z, 2, S, S), (Z, 1, S, S)
-        canvas = _normalise(real, lo, hi)
+        canvas = scale_to_unit(real, float(lo), float(hi))
     frames = torch.cat(
         [
             generator.frames_from_labels(*(x[i : i + batch].to(device) for x in inputs)).cpu()
@@ -131,7 +128,7 @@ def synthesize_stack(
     if source is None:
         return back.numpy()
     alpha_back = F.interpolate(torch.as_tensor(alpha), size=size, mode="bilinear", align_corners=False).numpy()
-    return _normalise(source[0], lo, hi) * (1.0 - alpha_back) + back.numpy() * alpha_back
+    return scale_to_unit(source[0], float(lo), float(hi)) * (1.0 - alpha_back) + back.numpy() * alpha_back
 
 
 def _read_mask_manifest(mask_dir: Path) -> list[dict[str, str]]:

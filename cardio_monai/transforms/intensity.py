@@ -31,10 +31,18 @@ class QuantileNormalise(Transform):
             return self.scale(img).float()
         x = np.asarray(img, dtype=np.float32)
         lo, hi = np.percentile(x, (self.lower, self.upper))
-        if hi <= lo:  # constant image: nothing to scale, as MONAI does
-            return np.clip(x - lo, 0.0, 1.0)
-        out = (x - np.float32(lo)) * np.float32(1.0 / (hi - lo))
-        return np.clip(out, 0.0, 1.0, out=out)
+        return scale_to_unit(x, float(lo), float(hi))
+
+
+def scale_to_unit(img: np.ndarray, lo: float, hi: float) -> np.ndarray:
+    """float32 ``img`` (any shape) with ``lo`` -> 0 and ``hi`` -> 1, clipped to [0, 1] (``hi <= lo``: a constant
+    image, shifted only, as MONAI does): :class:`QuantileNormalise` with the percentiles given, e.g. taken
+    from another array (a crop of the same study)."""
+    x = np.asarray(img, dtype=np.float32)
+    if hi <= lo:
+        return np.clip(x - np.float32(lo), 0.0, 1.0)
+    out = (x - np.float32(lo)) * np.float32(1.0 / (hi - lo))
+    return np.clip(out, 0.0, 1.0, out=out)
 
 
 class QuantileNormalised(MapTransform):

@@ -17,6 +17,7 @@ import torch.nn.functional as F
 from monai.config import KeysCollection
 from monai.transforms import MapTransform, RandomizableTransform, Transform
 
+from cardio_monai.constants import SYN_REGION_MARGIN_PX, SYN_REGION_MARGIN_TRAIN_PX
 from cardio_monai.keys import LABEL, REGION
 
 
@@ -31,9 +32,9 @@ def heart_region(label: torch.Tensor | np.ndarray, margin_px: int, *more: torch.
     """The painted region of label maps (..., P, H, W): labelled pixels of any phase (and of any of
     ``more`` label maps of the same shape, e.g. the source subject's), dilated by a disc of ``margin_px``
     pixels; (..., 1, H, W) float32 in {0, 1}. Vectorised (one convolution)."""
-    heart = torch.as_tensor(np.asarray(label) if isinstance(label, np.ndarray) else label) > 0
+    heart = torch.as_tensor(label) > 0
     for extra in more:
-        heart = heart | (torch.as_tensor(np.asarray(extra) if isinstance(extra, np.ndarray) else extra) > 0)
+        heart = heart | (torch.as_tensor(extra) > 0)
     heart = heart.any(dim=-3, keepdim=True).float()
     lead, (h, w) = heart.shape[:-3], heart.shape[-2:]
     flat = heart.reshape(-1, 1, h, w)
@@ -46,7 +47,7 @@ def heart_region(label: torch.Tensor | np.ndarray, margin_px: int, *more: torch.
 class HeartRegion(Transform):
     """Array twin of :class:`HeartRegiond`: label maps (P, H, W) -> region (1, H, W) float32."""
 
-    def __init__(self, margin_px: int = 6) -> None:
+    def __init__(self, margin_px: int = SYN_REGION_MARGIN_PX) -> None:
         self.margin_px = int(margin_px)
 
     def __call__(self, label: torch.Tensor | np.ndarray) -> torch.Tensor:
@@ -57,7 +58,11 @@ class HeartRegiond(MapTransform):
     """Add ``region_key`` (1, H, W) float32: the heart of ``keys``'s label maps dilated by ``margin_px``."""
 
     def __init__(
-        self, keys: KeysCollection = LABEL, margin_px: int = 6, region_key: str = REGION, allow_missing_keys=False
+        self,
+        keys: KeysCollection = LABEL,
+        margin_px: int = SYN_REGION_MARGIN_PX,
+        region_key: str = REGION,
+        allow_missing_keys: bool = False,
     ) -> None:
         super().__init__(keys, allow_missing_keys)
         self.region, self.region_key = HeartRegion(margin_px), region_key
@@ -77,7 +82,7 @@ class RandHeartRegiond(RandomizableTransform, MapTransform):
     def __init__(
         self,
         keys: KeysCollection = LABEL,
-        margin_px: Sequence[int] = (3, 12),
+        margin_px: Sequence[int] = SYN_REGION_MARGIN_TRAIN_PX,
         region_key: str = REGION,
         allow_missing_keys: bool = False,
     ) -> None:

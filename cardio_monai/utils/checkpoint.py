@@ -10,16 +10,11 @@ from typing import Any
 from cardio_monai.errors import InputError
 
 
-def load_weights(module, path: str | Path, what: str = "the network", hint: str = "pass --bundle"):
-    """Load the state dict at ``path`` into ``module`` (a ``torch.nn.Module``) and return it.
-
-    Raises:
-        InputError: a missing file, one that is not a readable weights-only checkpoint (pickled objects
-            are refused, never executed), or one whose tensors do not fit ``module``.
-    """
+def _read_state(path: Path, what: str, hint: str) -> dict:
+    """The state dict in ``path``, read with ``weights_only=True``; :class:`InputError` for a missing file,
+    one that is not a readable checkpoint (pickled objects are refused, never executed) or not a dict."""
     import torch
 
-    path = Path(path)
     if not path.is_file():
         raise InputError(path, f"no such checkpoint; {hint}")
     try:
@@ -28,6 +23,10 @@ def load_weights(module, path: str | Path, what: str = "the network", hint: str 
         raise InputError(path, f"not a readable checkpoint ({type(err).__name__})") from None
     if not isinstance(state, dict):
         raise InputError(path, f"not a state dict of {what}")
+    return state
+
+
+def _load_strict(module, state: dict, path: Path, what: str):
     try:
         module.load_state_dict(state)
     except (RuntimeError, TypeError, AttributeError) as err:
@@ -35,6 +34,17 @@ def load_weights(module, path: str | Path, what: str = "the network", hint: str 
         detail = lines[1].strip() if len(lines) > 1 else lines[0]
         raise InputError(path, f"does not fit {what} (a checkpoint of another architecture): {detail}") from None
     return module
+
+
+def load_weights(module, path: str | Path, what: str = "the network", hint: str = "pass --bundle"):
+    """Load the state dict at ``path`` into ``module`` (a ``torch.nn.Module``) and return it.
+
+    Raises:
+        InputError: a missing file, one that is not a readable weights-only checkpoint (pickled objects
+            are refused, never executed), or one whose tensors do not fit ``module``.
+    """
+    path = Path(path)
+    return _load_strict(module, _read_state(path, what, hint), path, what)
 
 
 def load_weights_widened(module, path: str | Path, what: str = "the network", hint: str = "pass --bundle"):
@@ -50,14 +60,7 @@ def load_weights_widened(module, path: str | Path, what: str = "the network", hi
     import torch
 
     path = Path(path)
-    if not path.is_file():
-        raise InputError(path, f"no such checkpoint; {hint}")
-    try:
-        state = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as err:
-        raise InputError(path, f"not a readable checkpoint ({type(err).__name__})") from None
-    if not isinstance(state, dict):
-        raise InputError(path, f"not a state dict of {what}")
+    state = _read_state(path, what, hint)
     target = module.state_dict()
     for name, value in state.items():
         want = target.get(name)
@@ -73,11 +76,7 @@ def load_weights_widened(module, path: str | Path, what: str = "the network", hi
         wide = torch.zeros_like(want)
         wide[:, : value.shape[1]] = value
         state[name] = wide
-    try:
-        module.load_state_dict(state)
-    except (RuntimeError, TypeError, AttributeError) as err:
-        raise InputError(path, f"does not fit {what}: {str(err).strip().splitlines()[-1].strip()}") from None
-    return module
+    return _load_strict(module, state, path, what)
 
 
 def resume_path(ckpt_dir: str | Path, prefix: str = "resume") -> str:
