@@ -25,6 +25,11 @@
 #   cpu   what runs on 2 CPU cores: 4,000 synthetic subjects, 1.5 mm, 100 px, 16 base channels,
 #         the shipped generator (trained on fold 0's 80 training subjects, so fold 0 only)
 #   gpu   the paper's size: 22,653 synthetic subjects, 1 mm, 150 px, 32 base channels
+# SETTING=a (default): all the fold's training subjects. SETTING=b: imbalanced like the paper's data, the
+# fold's training subjects with EF < 40 % drawn down to about 6 % of them (imbalanced_subset, seed = fold);
+# masks, SSO, RSO and RSP all come from that subset only; the test subjects are the fold's, untouched.
+# SYN_SUBJECTS overrides the profile's cohort size; EF_DISTRIBUTION=uniform (default, the paper's) or sources
+# (the cohort's EF drawn like the real training subjects': the paper's ablation, docs/synthetic_masks.md).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 [ $# -ge 2 ] || { echo "usage: $0 tiny|cpu|gpu OUT_DIR [FOLD ...]" >&2; exit 2; }
@@ -32,6 +37,11 @@ PROFILE=$1 OUT=$2
 shift 2
 FOLDS=${*:-0}
 PY=${PYTHON:-.venv/bin/python}
+SETTING=${SETTING:-a}
+case $SETTING in a|b) ;; *) echo "error: SETTING=$SETTING: expected a or b" >&2; exit 2 ;; esac
+EF_DISTRIBUTION=${EF_DISTRIBUTION:-uniform}
+case $EF_DISTRIBUTION in uniform|sources) ;;
+    *) echo "error: EF_DISTRIBUTION=$EF_DISTRIBUTION: expected uniform or sources" >&2; exit 2 ;; esac
 DATA=${PRETRAINING_DATA:-${CARDIO_MONAI_DATA:-../shared/data}/acdc/training}
 B=bundles/cardiac_sfera_regression
 GAN=${GAN_BUNDLE:-bundles/cardiac_gaugan_synthesis}
@@ -44,22 +54,29 @@ case $PROFILE in
           NET=(--pixel_mm 1.0 --crop_size 150 --base_channels 32 --batch_size 8) ;;
     *) echo "error: $PROFILE: unknown profile (tiny, cpu or gpu)" >&2; exit 2 ;;
 esac
+N=${SYN_SUBJECTS:-$N}
+[ "$SETTING" = a ] || RSO_REUSE=""
 log() { echo "[$(date -u +%H:%M:%S)] $*"; }
 timed() { local t0=$SECONDS; "$@"; log "  took $((SECONDS - t0)) s"; }
 
 for K in $FOLDS; do
     F=$OUT/fold$K
     mkdir -p "$F"
+    # setting (a) trains the real models on the fold's split of DATA; (b) on real_train, all of it
+    if [ "$SETTING" = a ]; then REAL=(--dataset_dir "$DATA" --fold "$K"); else REAL=(--dataset_dir "$F/real_train" --fold -1); fi
     if [ ! -f "$F/real_train/.done" ]; then
-        log "fold $K: linking its training subjects"
-        "$PY" - "$DATA" "$F/real_train" "$K" <<'EOF'
+        log "fold $K: linking its training subjects (setting $SETTING)"
+        "$PY" - "$DATA" "$F/real_train" "$K" "$SETTING" <<'EOF'
 import sys
 from pathlib import Path
 
 from cardio_monai.data import split_datalist, study_datalist
+from cardio_monai.regression import imbalanced_subset
 
-data, out, fold = sys.argv[1], Path(sys.argv[2]), int(sys.argv[3])
+data, out, fold, setting = sys.argv[1], Path(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
 train, _ = split_datalist(study_datalist(data), fold, 5, 0)
+if setting == "b":
+    train = imbalanced_subset(train, 0.06, seed=fold)
 out.mkdir(parents=True, exist_ok=True)
 for item in train:
     link = out / item["subject"]
@@ -69,8 +86,9 @@ for item in train:
 EOF
     fi
     if [ ! -f "$F/masks/manifest.csv" ]; then
-        log "fold $K: synthetic masks ($N)"
-        timed "$PY" -m cardio_monai synthesize-masks "$F/real_train" --out "$F/masks" --n "$N" --seed "$K" --workers 2
+        log "fold $K: synthetic masks ($N, EF $EF_DISTRIBUTION)"
+        timed "$PY" -m cardio_monai synthesize-masks "$F/real_train" --out "$F/masks" --n "$N" --seed "$K" --workers 2 \
+            --ef_distribution "$EF_DISTRIBUTION"
     fi
     if [ ! -f "$F/images/manifest.csv" ]; then
         log "fold $K: synthetic images ($GAN)"
@@ -90,14 +108,14 @@ EOF
     fi
     if [ ! -f "$F/rso/model.pt" ] && [ ! -f "$F/rso/test/predictions.csv" ]; then
         log "fold $K: RSO, $RSO_EPOCHS epochs"
-        timed "$PY" -m monai.bundle run --config_file $B/configs/train.json --bundle_root $B --dataset_dir "$DATA" \
-            --fold "$K" --max_epochs "$RSO_EPOCHS" --val_interval "$RSO_EPOCHS" --ckpt_dir "$F/rso" \
+        timed "$PY" -m monai.bundle run --config_file $B/configs/train.json --bundle_root $B "${REAL[@]}" \
+            --max_epochs "$RSO_EPOCHS" --val_interval "$RSO_EPOCHS" --ckpt_dir "$F/rso" \
             --output_dir "$F/rso" "${NET[@]}"
     fi
     if [ ! -f "$F/rsp/model.pt" ]; then
         log "fold $K: RSP, $FT_EPOCHS epochs from sso/model.pt"
         timed "$PY" -m monai.bundle run --config_file "['$B/configs/train.json','$B/configs/finetune.json']" \
-            --bundle_root $B --dataset_dir "$DATA" --fold "$K" --pretrained_checkpoint "$F/sso/model.pt" \
+            --bundle_root $B "${REAL[@]}" --pretrained_checkpoint "$F/sso/model.pt" \
             --max_epochs "$FT_EPOCHS" --val_interval "$FT_EPOCHS" --ckpt_dir "$F/rsp" --output_dir "$F/rsp" "${NET[@]}"
     fi
     for E in sso rso rsp; do

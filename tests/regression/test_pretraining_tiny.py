@@ -12,12 +12,15 @@ from pathlib import Path
 import pytest
 from sfera_tiny import write_phantoms
 
+from cardio_monai.data import study_datalist
+from cardio_monai.regression.cohorts import study_ef_pct
+
 REPO = Path(__file__).resolve().parents[2]
 SCRIPT = REPO / "scripts" / "synthetic_pretraining.sh"
 
 
-def _run(data: Path, out: Path) -> subprocess.CompletedProcess:
-    env = {**os.environ, "PRETRAINING_DATA": str(data), "PYTHON": sys.executable, "OMP_NUM_THREADS": "2"}
+def _run(data: Path, out: Path, **settings: str) -> subprocess.CompletedProcess:
+    env = {**os.environ, "PRETRAINING_DATA": str(data), "PYTHON": sys.executable, "OMP_NUM_THREADS": "2", **settings}
     return subprocess.run(["bash", str(SCRIPT), "tiny", str(out)], capture_output=True, text=True, env=env, timeout=600)
 
 
@@ -52,3 +55,31 @@ def test_tiny_profile_runs_every_step_without_leakage_and_resumes(tmp_path):
     assert "RSP, 2 epochs" in again.stdout and "SSO" not in again.stdout and "synthetic" not in again.stdout
     assert (f / "masks" / "manifest.csv").stat().st_mtime == masks_mtime
     assert _subjects(f / "rsp" / "test" / "predictions.csv") == test
+
+
+@pytest.mark.slow
+def test_tiny_setting_b_trains_every_model_on_the_imbalanced_subset_and_tests_on_the_fold(tmp_path):
+    data = write_phantoms(tmp_path / "acdc", n=15)  # EF 25-73 %
+    out = tmp_path / "study_b"
+    done = _run(data, out, SETTING="b")
+    assert done.returncode == 0, done.stderr[-3000:]
+    f = out / "fold0"
+    train = {p.name for p in (f / "real_train").iterdir() if not p.name.startswith(".")}
+    assert 6 <= len(train) < 12
+    ef = study_ef_pct(study_datalist(f / "real_train"))  # the reference EF (%) of each kept subject
+    assert (ef < 40.0).sum() == 1  # round(0.06 * n_high / 0.94), at least one
+    assert _subjects(f / "masks" / "manifest.csv", "source_subject") <= train
+    test = _subjects(f / "rsp" / "test" / "predictions.csv")
+    assert len(test) == 3 and not train & test
+    for name in ("sso", "rso", "rsp"):  # setting (b) trains its own RSO, nothing reused
+        assert (f / name / "model.pt").is_file()
+        assert _subjects(f / name / "test" / "predictions.csv") == test
+    assert "| RSP |" in (f / "compare" / "experiments.md").read_text()
+
+
+def test_driver_refuses_an_unknown_setting_before_any_work(tmp_path):
+    bad = _run(tmp_path, tmp_path / "out", SETTING="c")
+    assert bad.returncode == 2 and "SETTING=c" in bad.stderr
+    bad = _run(tmp_path, tmp_path / "out", EF_DISTRIBUTION="real")
+    assert bad.returncode == 2 and "EF_DISTRIBUTION=real" in bad.stderr
+    assert not (tmp_path / "out").exists()
