@@ -74,7 +74,10 @@ class SPADEGenerator(nn.Module):
     maps, then the source subject's real frames with the painted region blanked (``phases`` channels),
     then that region (1 channel), C = phases * (n_labels + 1) + 1; the output is the real frames outside
     the region and the generated ones inside (label-conditioned inpainting, so the anatomy around the
-    heart, and its change from ED to ES, is the real subject's).
+    heart, and its change from ED to ES, is the real subject's). ``noise_channels`` > 0 appends that many
+    channels of standard normal noise (B, noise_channels, H, W) last: the SPADE normalisations then see a
+    per-pixel random input, from which the otherwise deterministic network can draw texture that the label
+    maps do not describe (trabeculae, papillary muscles, the blood pool's flow artefacts).
 
     Args:
         phases: frames generated together (2: ED and ES; 1: one frame at a time, as the paper).
@@ -83,6 +86,7 @@ class SPADEGenerator(nn.Module):
         channels: decoder channels, widest first (``SPADENet`` reverses its own copy).
         spade_hidden: hidden channels of every SPADE normalisation.
         background: paint only a region of given real frames (see above).
+        noise_channels: noise channels in the condition (0: none).
     """
 
     def __init__(
@@ -93,13 +97,17 @@ class SPADEGenerator(nn.Module):
         channels: Sequence[int] = (256, 128, 64, 32),
         spade_hidden: int = 64,
         background: bool = False,
+        noise_channels: int = 0,
     ):
         super().__init__()
+        if noise_channels < 0:
+            raise ValueError(f"noise_channels={noise_channels}: must be >= 0")
         step = 2 ** len(channels)
         if image_size % step:
             raise ValueError(f"image_size={image_size} px: must be a multiple of {step} for {len(channels)} levels")
         self.phases, self.n_labels, self.image_size, self.background = phases, n_labels, image_size, bool(background)
-        self.in_channels = phases * n_labels + (phases + 1 if background else 0)
+        self.noise_channels = int(noise_channels)
+        self.in_channels = phases * n_labels + (phases + 1 if background else 0) + self.noise_channels
         spade = SPADENet(
             spatial_dims=2,
             in_channels=phases,
@@ -118,38 +126,55 @@ class SPADEGenerator(nn.Module):
         if not self.background:
             return frames
         k = self.phases * self.n_labels
-        kept, region = condition[:, k : k + self.phases], condition[:, k + self.phases :]
+        kept, region = condition[:, k : k + self.phases], condition[:, k + self.phases : k + self.phases + 1]
         return kept + region * frames  # ``kept`` is zero inside the region
 
     def condition(
-        self, label: torch.Tensor, image: torch.Tensor | None = None, region: torch.Tensor | None = None
+        self,
+        label: torch.Tensor,
+        image: torch.Tensor | None = None,
+        region: torch.Tensor | None = None,
+        noise: torch.Tensor | None = None,
     ) -> torch.Tensor:
         """The network input for label maps (B, phases, H, W); a background-preserving generator also takes
         the source's real frames ``image`` (B, phases, H, W) in [0, 1] and the painted ``region``
-        (B, 1, H, W) in {0, 1} (e.g. :func:`cardio_monai.transforms.heart_region`)."""
-        onehot = labels_to_onehot(label, self.n_labels)
-        if not self.background:
-            return onehot
-        if image is None or region is None:
-            raise ValueError("a background-preserving generator needs the source's frames and the painted region")
-        region = region.to(onehot)
-        return torch.cat([onehot, image.to(onehot) * (1.0 - region), region], 1)
+        (B, 1, H, W) in {0, 1} (e.g. :func:`cardio_monai.transforms.heart_region`); a generator with noise
+        channels takes ``noise`` (B, noise_channels, H, W), drawn from torch's global generator when ``None``
+        (what training does; :func:`cardio_monai.synthesis.images.synthesize_stack` passes seeded noise)."""
+        parts = [labels_to_onehot(label, self.n_labels)]
+        if self.background:
+            if image is None or region is None:
+                raise ValueError("a background-preserving generator needs the source's frames and the painted region")
+            region = region.to(parts[0])
+            parts += [image.to(parts[0]) * (1.0 - region), region]
+        if self.noise_channels:
+            b, _, h, w = label.shape
+            if noise is None:
+                noise = torch.randn((b, self.noise_channels, h, w), device=label.device)
+            if tuple(noise.shape) != (b, self.noise_channels, h, w):
+                raise ValueError(f"noise of shape {tuple(noise.shape)}: expected {(b, self.noise_channels, h, w)}")
+            parts.append(noise.to(parts[0]))
+        return torch.cat(parts, 1) if len(parts) > 1 else parts[0]
 
     def frames_from_labels(
-        self, label: torch.Tensor, image: torch.Tensor | None = None, region: torch.Tensor | None = None
+        self,
+        label: torch.Tensor,
+        image: torch.Tensor | None = None,
+        region: torch.Tensor | None = None,
+        noise: torch.Tensor | None = None,
     ) -> torch.Tensor:
-        """(B, P, H, W) integer label maps (with ``image`` and ``region`` as :meth:`condition` for a
-        background-preserving generator) -> (B, P, H, W) frames in [0, 1], whatever ``phases`` is: the
-        joint model generates the P phases of a slice together, the per-frame model (``phases=1``) each on
-        its own."""
+        """(B, P, H, W) integer label maps (with ``image``, ``region`` and ``noise`` as :meth:`condition`)
+        -> (B, P, H, W) frames in [0, 1], whatever ``phases`` is: the joint model generates the P phases of a
+        slice together, the per-frame model (``phases=1``) each on its own (all P with the same noise)."""
         b, p, h, w = label.shape
         if p == self.phases:
-            return self(self.condition(label, image, region))
+            return self(self.condition(label, image, region, noise))
         if self.phases != 1:
             raise ValueError(f"label maps of {p} phases for a generator of {self.phases}")
         image = None if image is None else image.reshape(b * p, 1, h, w)
         region = None if region is None else region.repeat_interleave(p, 0)
-        return self(self.condition(label.reshape(b * p, 1, h, w), image, region)).reshape(b, p, h, w)
+        noise = None if noise is None else noise.repeat_interleave(p, 0)
+        return self(self.condition(label.reshape(b * p, 1, h, w), image, region, noise)).reshape(b, p, h, w)
 
 
 class ConditionalDiscriminator(nn.Module):

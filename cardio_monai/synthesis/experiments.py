@@ -41,27 +41,34 @@ def synthesize_items(
     device: str | torch.device = "cpu",
     batch: int = 16,
     margin_px: int = SYN_REGION_MARGIN_PX,
+    seed: int = 0,
 ) -> list[dict[str, Any]]:
     """The items with ``image`` replaced by the generator's frames from their ``label`` maps (P, H, W); a
     background-preserving generator keeps the items' own frames outside their heart dilated by
-    ``margin_px`` pixels and paints the inside."""
+    ``margin_px`` pixels and paints the inside; a generator with noise channels gets noise from a
+    generator seeded with ``seed`` (the same frames on every call)."""
     out = []
+    n_noise = int(getattr(generator, "noise_channels", 0))
+    rng = torch.Generator().manual_seed(seed)
     for start in range(0, len(items), batch):
         chunk = items[start : start + batch]
         labels = torch.as_tensor(np.stack([np.asarray(i[LABEL], dtype=np.int64) for i in chunk]))
-        inputs = [labels]
+        inputs = {"label": labels}
         if getattr(generator, "background", False):
             real = torch.as_tensor(np.stack([np.asarray(i[IMAGE], dtype=np.float32) for i in chunk]))
-            inputs += [real, heart_region(labels, margin_px)]
-        frames = generator.frames_from_labels(*(x.to(device) for x in inputs)).cpu().numpy()
+            inputs.update(image=real, region=heart_region(labels, margin_px))
+        if n_noise:
+            inputs["noise"] = torch.randn((len(chunk), n_noise, *labels.shape[-2:]), generator=rng)
+        frames = generator.frames_from_labels(**{k: x.to(device) for k, x in inputs.items()}).cpu().numpy()
         out += [{**item, IMAGE: frame} for item, frame in zip(chunk, frames, strict=True)]
     return out
 
 
-def _network(background: bool | None) -> dict[str, Any]:
-    """Overrides of the bundle's ``network_def``: ``background`` given, that kind of generator (a checkpoint
-    of the other kind than the bundle ships can then be scored); ``None``, the bundle's own."""
-    return {} if background is None else {"background": bool(background)}
+def _network(background: bool | None, noise_channels: int | None = None) -> dict[str, Any]:
+    """Overrides of the bundle's ``network_def``: ``background`` (``noise_channels``) given, that kind of
+    generator (a checkpoint of another kind than the bundle ships can then be scored); ``None``, the bundle's."""
+    given = {"background": background, "noise_channels": noise_channels}
+    return {k: type(v)(v) for k, v in given.items() if v is not None}
 
 
 def _split_frames(
@@ -106,6 +113,7 @@ def evaluate_generator(
     bootstrap: int = 1000,
     seed: int = 0,
     background: bool | None = None,
+    noise_channels: int | None = None,
 ) -> dict[str, Any]:
     """The issue's realism figures on the held-out subjects of ``fold`` (the generator never saw them):
     a UNet segmenter trained on the real frames of the training subjects, its Dice per label on the
@@ -120,12 +128,14 @@ def evaluate_generator(
     on the real frames, the split and ``segmenter_epochs`` only), so comparing generator checkpoints trains
     it once. ``weights``: a generator checkpoint other than the bundle's ``models/model.pt``; ``background``:
     its kind when it is not the bundle's (a background-preserving one keeps each held-out frame outside
-    its dilated heart and paints the inside). ``subjects="training"``: the same figures on the training
-    subjects instead, to choose among a run's checkpoints without looking at the held-out subjects (Dice
-    there is of frames the segmenter saw)."""
+    its dilated heart and paints the inside), ``noise_channels`` likewise. ``subjects="training"``: the same
+    figures on the training subjects instead, to choose among a run's checkpoints without looking at the
+    held-out subjects (Dice there is of frames the segmenter saw)."""
     if subjects not in ("held_out", "training"):
         raise ValueError(f"subjects={subjects!r}: 'held_out' or 'training'")
-    generator, pixel_mm, image_size = load_generator(bundle, device, weights=weights, **_network(background))
+    generator, pixel_mm, image_size = load_generator(
+        bundle, device, weights=weights, **_network(background, noise_channels)
+    )
     train, held, read_frames = _split_frames(dataset_dir, fold, n_folds, split_seed, pixel_mm, image_size)
     if subjects == "training":
         held = train
@@ -178,6 +188,7 @@ def select_checkpoint(
     segmenter_file: str | None = None,
     device: str = "cpu",
     background: bool | None = None,
+    noise_channels: int | None = None,
 ) -> dict[str, Any]:
     """Pick one of a run's generator checkpoints without looking at the held-out subjects: each is
     scored on the **training** subjects of ``fold`` (Dice ratio of the segmenter trained on their real
@@ -185,11 +196,13 @@ def select_checkpoint(
     the highest myocardium Dice ratio among those whose contrast is within ``max_contrast`` (relative) of
     the real frames' (if none is, the one closest in contrast). Writes every score and the choice to
     ``out_file`` (JSON) and a plot of them next to it (same name, ``.png``), and returns them;
-    ``checkpoint`` of the result names the chosen file; ``background``: the checkpoints' kind when it is not
-    the bundle's."""
+    ``checkpoint`` of the result names the chosen file; ``background``, ``noise_channels``: the checkpoints'
+    kind when it is not the bundle's."""
     if not checkpoints:
         raise ValueError("no checkpoints to choose from")
-    generator, pixel_mm, image_size = load_generator(bundle, device, weights=checkpoints[0], **_network(background))
+    generator, pixel_mm, image_size = load_generator(
+        bundle, device, weights=checkpoints[0], **_network(background, noise_channels)
+    )
     train, _, read_frames = _split_frames(dataset_dir, fold, n_folds, split_seed, pixel_mm, image_size)
     real = read_frames(train)
     segmenter = _segmenter(lambda: real, segmenter_epochs, device, segmenter_file)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import csv
 import os
+import zlib
 from pathlib import Path
 from typing import Any
 
@@ -87,7 +88,9 @@ def synthesize_stack(
     the real label maps together, dilated by ``margin_px`` generator pixels; outside it the result is the
     source's frames at their own resolution ([3, 97] % of the generator's window over the labelled slices
     mapped to [0, 1], as the training frames were), blended into the generated ones across the region's
-    resampled edge. Slices without labels stay real."""
+    resampled edge. Slices without labels stay real. A generator with noise channels gets noise seeded by
+    the cropped label maps themselves (CRC-32 of their bytes): the same subject gives the same frames in any
+    order, shard or resumed run, and different subjects get different noise."""
     labels = np.stack([ed_label, es_label])  # (2, Z, H, W)
     resampled, _ = ResampleInPlane(pixel_mm, mode="nearest")(labels, pixel_spacing)
     centre = label_centre(resampled)
@@ -98,7 +101,7 @@ def synthesize_stack(
     crop = cropper(resampled, centre)  # (2, Z, S, S)
     slices = torch.as_tensor(crop.transpose(1, 0, 2, 3).astype(np.int64))  # (Z, 2, S, S)
     canvas = np.zeros((2, labels.shape[1], h, w), dtype=np.float32)  # the generated frames on the resampled grid
-    inputs: tuple[torch.Tensor, ...] = (slices,)
+    inputs: dict[str, torch.Tensor] = {"label": slices}
     if source is not None:
         real = ResampleInPlane(pixel_mm, mode="bilinear")(source[0], pixel_spacing)[0]
         real_labels = ResampleInPlane(pixel_mm, mode="nearest")(source[1], pixel_spacing)[0]
@@ -107,11 +110,15 @@ def synthesize_stack(
         lo, hi = np.percentile(window[:, labelled] if labelled.any() else window, (QUANTILE_LOW_PCT, QUANTILE_HIGH_PCT))
         window = scale_to_unit(window, float(lo), float(hi))
         region = heart_region(slices, margin_px, window_labels.transpose(1, 0, 2, 3))
-        inputs = (slices, torch.as_tensor(window.transpose(1, 0, 2, 3)), region)  # (Z, 2, S, S), (Z, 1, S, S)
+        inputs.update(image=torch.as_tensor(window.transpose(1, 0, 2, 3)), region=region)  # (Z, 2|1, S, S)
         canvas = scale_to_unit(real, float(lo), float(hi))
+    n_noise = int(getattr(generator, "noise_channels", 0))
+    if n_noise:
+        seed = torch.Generator().manual_seed(zlib.crc32(np.ascontiguousarray(crop).tobytes()))
+        inputs["noise"] = torch.randn((len(slices), n_noise, *slices.shape[-2:]), generator=seed)
     frames = torch.cat(
         [
-            generator.frames_from_labels(*(x[i : i + batch].to(device) for x in inputs)).cpu()
+            generator.frames_from_labels(**{k: x[i : i + batch].to(device) for k, x in inputs.items()}).cpu()
             for i in range(0, len(slices), batch)
         ]
     )
@@ -122,7 +129,7 @@ def synthesize_stack(
         src, dst = overlap
         canvas[(..., *src)] = frames.numpy().transpose(1, 0, 2, 3)[(..., *dst)]
         if source is not None:
-            alpha[(..., *src)] = inputs[2].numpy().transpose(1, 0, 2, 3)[(..., *dst)]
+            alpha[(..., *src)] = inputs["region"].numpy().transpose(1, 0, 2, 3)[(..., *dst)]
     size = tuple(labels.shape[-2:])
     back = F.interpolate(torch.as_tensor(canvas), size=size, mode="bilinear", align_corners=False).clamp(0.0, 1.0)
     if source is None:
