@@ -67,8 +67,10 @@ def synthesize_items(
 def _network(background: bool | None, noise_channels: int | None = None) -> dict[str, Any]:
     """Overrides of the bundle's ``network_def``: ``background`` (``noise_channels``) given, that kind of
     generator (a checkpoint of another kind than the bundle ships can then be scored); ``None``, the bundle's."""
-    given = {"background": background, "noise_channels": noise_channels}
-    return {k: type(v)(v) for k, v in given.items() if v is not None}
+    out: dict[str, Any] = {} if background is None else {"background": bool(background)}
+    if noise_channels is not None:
+        out["noise_channels"] = int(noise_channels)
+    return out
 
 
 def _split_frames(
