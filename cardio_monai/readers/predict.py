@@ -29,6 +29,7 @@ from cardio_monai.segmentation.predict import DEFAULT_BUNDLE as SEG_BUNDLE
 from cardio_monai.transforms import ChoosePhasesd
 from cardio_monai.utils import progress, write_csv
 from cardio_monai.utils.device import resolve_device
+from cardio_monai.utils.memory import release_free_memory
 from cardio_monai.utils.parallel import check_workers, shard_items
 from cardio_monai.volumes import ejection_fraction_pct
 
@@ -199,6 +200,7 @@ def predict_studies(
     sfera, seg, combination = load_readers(chosen, bundle, seg_bundle, dev)
     rows: list[dict[str, Any]] = []
     for study, record, error in progress(read_ahead(studies, workers), total=len(studies), desc="predict"):
+        release_free_memory()  # else the heap keeps the temporaries of every study size met (utils.memory)
         try:
             if error is not None:
                 raise error

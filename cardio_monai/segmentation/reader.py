@@ -119,13 +119,16 @@ def segment_item(
     p, z = image.shape[:2]
     k = choose_orientation(network, image[0], batch) if orientation is None else orientation
     probs = frame_probabilities(network, image, batch, k)
-    full = torch.cat(
+    # argmax chunk by chunk: the full-grid probabilities of a large study never exist at once
+    raw = torch.cat(
         [
             restore_in_plane(probs[i : i + batch], item[CROP_CENTRE], item[RESAMPLED_SHAPE], item[ORIGINAL_SHAPE])
+            .argmax(1)
+            .to(torch.uint8)
             for i in range(0, p * z, batch)
         ]
     )
-    raw = full.argmax(1).to(torch.uint8).numpy().reshape(p, z, *full.shape[-2:])
+    raw = raw.numpy().reshape(p, z, *raw.shape[-2:])
     labels = np.stack([largest_components(raw[k]) for k in range(p)])
     spacing = (*item[ORIGINAL_SPACING], float(item[SLICE_SPACING]))
     edv, esv, counts, warning = stack_volumes(labels, spacing)
