@@ -8,8 +8,8 @@ baseline run (each run its own process, its peak from ``wait4``). The baseline r
 ACDC study once (100), so both runs meet the same images and any difference in peak memory is growth with
 the number of studies, not a larger image met later (patient057's 428 x 512 frames are 2.7x the largest of
 the first ten; the issue's 10-study run is measured too, and its ratio shown). Budgets (issue #19): peak
-memory within 1.5x of the baseline run; per-study time <= 2x the
-bare read (a figure the networks' own cost can make out of reach: the table shows their share).
+memory within 1.5x of the baseline run; per-study time <= 2x the bare read (a figure the networks' own
+cost can make out of reach: the table shows their share).
 
 Run ``python benchmarks/bench_predict_scale.py [--write] [--n 1000] [--readers sfera,seg] [--workers 1]``.
 """
