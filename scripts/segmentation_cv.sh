@@ -3,7 +3,8 @@
 # SFERA), then the shipped model on all 100 subjects. Resumable: a finished fold is skipped, a killed
 # training resumes from its last epoch (MONAI CheckpointSaver/Loader), a missing evaluation is redone.
 #   bash scripts/segmentation_cv.sh OUT_DIR [EPOCHS] [FOLDS]
-# Env: DATA (default ../shared/data/acdc/training), PYTHON (default python).
+# Env: DATA (default ../shared/data/acdc/training), PYTHON (default python), TRAIN_ARGS (more arguments of
+# train.json, e.g. "--small_cavity_weight 4").
 set -euo pipefail
 OUT=${1:?usage: segmentation_cv.sh OUT_DIR [EPOCHS] [FOLDS]}
 EPOCHS=${2:-20}
@@ -22,7 +23,7 @@ for f in $FOLDS; do
         start=$(date +%s)
         (cd "$dir" && "$PY" -m monai.bundle run --config_file configs/train.json --bundle_root . \
             --meta_file configs/metadata.json --dataset_dir "$DATA" --fold "$fold" --max_epochs "$EPOCHS" \
-            $([ "$fold" = -1 ] && echo "--val_interval 1000") > train.log 2>&1)
+            $([ "$fold" = -1 ] && echo "--val_interval 1000") ${TRAIN_ARGS:-} > train.log 2>&1)
         echo "fold $f: trained $EPOCHS epochs in $(( $(date +%s) - start )) s" | tee -a "$OUT/timing.txt"
     fi
     if [ "$fold" != -1 ] && [ ! -f "$dir/eval/metrics.json" ]; then

@@ -30,6 +30,9 @@
 # masks, SSO, RSO and RSP all come from that subset only; the test subjects are the fold's, untouched.
 # SYN_SUBJECTS overrides the profile's cohort size; EF_DISTRIBUTION=uniform (default, the paper's) or sources
 # (the cohort's EF drawn like the real training subjects': the paper's ablation, docs/synthetic_masks.md).
+# Finetuning recipes (scripts/finetune_recipes.sh): RSP_EPOCHS and RSP_LR override the profile's RSP epochs and
+# finetune.json's learning rate, RSP_DIR names its folder (default rsp; compared in compare_RSP_DIR); REUSE_RSO=0
+# trains RSO instead of reusing the SFERA bundle's cross-validation folds (whenever PRETRAINING_DATA is not ACDC).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 [ $# -ge 2 ] || { echo "usage: $0 tiny|cpu|gpu OUT_DIR [FOLD ...]" >&2; exit 2; }
@@ -55,6 +58,10 @@ case $PROFILE in
     *) echo "error: $PROFILE: unknown profile (tiny, cpu or gpu)" >&2; exit 2 ;;
 esac
 N=${SYN_SUBJECTS:-$N}
+FT_EPOCHS=${RSP_EPOCHS:-$FT_EPOCHS}
+[ "${REUSE_RSO:-1}" = 1 ] || RSO_REUSE=""
+RSP=${RSP_DIR:-rsp}
+FT_LR=(); [ -z "${RSP_LR:-}" ] || FT_LR=(--learning_rate "$RSP_LR")
 [ "$SETTING" = a ] || RSO_REUSE=""
 log() { echo "[$(date -u +%H:%M:%S)] $*"; }
 timed() { local t0=$SECONDS; "$@"; log "  took $((SECONDS - t0)) s"; }
@@ -112,13 +119,14 @@ EOF
             --max_epochs "$RSO_EPOCHS" --val_interval "$RSO_EPOCHS" --ckpt_dir "$F/rso" \
             --output_dir "$F/rso" "${NET[@]}"
     fi
-    if [ ! -f "$F/rsp/model.pt" ]; then
-        log "fold $K: RSP, $FT_EPOCHS epochs from sso/model.pt"
+    if [ ! -f "$F/$RSP/model.pt" ]; then
+        log "fold $K: RSP ($RSP), $FT_EPOCHS epochs from sso/model.pt ${FT_LR[*]}"
         timed "$PY" -m monai.bundle run --config_file "['$B/configs/train.json','$B/configs/finetune.json']" \
             --bundle_root $B "${REAL[@]}" --pretrained_checkpoint "$F/sso/model.pt" \
-            --max_epochs "$FT_EPOCHS" --val_interval "$FT_EPOCHS" --ckpt_dir "$F/rsp" --output_dir "$F/rsp" "${NET[@]}"
+            --max_epochs "$FT_EPOCHS" --val_interval "$FT_EPOCHS" --ckpt_dir "$F/$RSP" --output_dir "$F/$RSP" \
+            "${FT_LR[@]}" "${NET[@]}"
     fi
-    for E in sso rso rsp; do
+    for E in sso rso "$RSP"; do
         if [ ! -f "$F/$E/test/predictions.csv" ]; then
             log "fold $K: $E predicts the test subjects"
             "$PY" -m monai.bundle run --config_file "['$B/configs/train.json','$B/configs/evaluate.json']" \
@@ -126,17 +134,18 @@ EOF
                 "${NET[@]}"
         fi
     done
-    log "fold $K: RSP against RSO"
-    "$PY" -m cardio_monai evaluate "$F/rsp/test/predictions.csv" "$F/rsp/test/reference.csv" \
-        --predictions2 "$F/rso/test/predictions.csv" --out "$F/compare"
-    "$PY" - "$F" <<'EOF'
+    CMP=compare; [ "$RSP" = rsp ] || CMP=compare_$RSP
+    log "fold $K: RSP ($RSP) against RSO"
+    "$PY" -m cardio_monai evaluate "$F/$RSP/test/predictions.csv" "$F/$RSP/test/reference.csv" \
+        --predictions2 "$F/rso/test/predictions.csv" --out "$F/$CMP"
+    "$PY" - "$F" "$RSP" "$CMP" <<'EOF'
 import sys
 from pathlib import Path
 
 from cardio_monai.evaluation.experiments import write_experiments
 
-f = Path(sys.argv[1])
-runs = {e.upper(): (f / e / "test" / "predictions.csv", f / e / "test" / "reference.csv") for e in ("sso", "rso", "rsp")}
-print(write_experiments(runs, f / "compare")["n_subjects"], "subjects ->", f / "compare" / "experiments.md")
+f, rsp, cmp = Path(sys.argv[1]), sys.argv[2], sys.argv[3]
+runs = {name: (f / e / "test" / "predictions.csv", f / e / "test" / "reference.csv") for name, e in (("SSO", "sso"), ("RSO", "rso"), ("RSP", rsp))}
+print(write_experiments(runs, f / cmp)["n_subjects"], "subjects ->", f / cmp / "experiments.md")
 EOF
 done

@@ -3,7 +3,7 @@ and RV), its training frames, its inference on whole stacks and its evaluation o
 Bundle: ``bundles/cardiac_lv_segmentation``."""
 
 from cardio_monai.segmentation.evaluate import DICE_COLUMNS, dice, evaluate_phases, evaluate_reader
-from cardio_monai.segmentation.frames import frame_augmentation, stack_frames
+from cardio_monai.segmentation.frames import frame_augmentation, frame_sampler, frame_weights, stack_frames
 from cardio_monai.segmentation.orientation import (
     ORIENTATION_MARGIN,
     choose_orientation,
@@ -33,6 +33,8 @@ __all__ = [
     "evaluate_reader",
     "frame_augmentation",
     "frame_probabilities",
+    "frame_sampler",
+    "frame_weights",
     "largest_components",
     "load_segmenter",
     "lv_volume_curve",

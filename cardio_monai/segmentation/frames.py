@@ -5,7 +5,8 @@ with their label maps, as 2D items.
 A study becomes a (2, Z, S, S) stack through the chain the bundle's ``train.json`` declares (``stack_preprocessing``:
 read with labels, resample to ``pixel_mm``, image-centred window of S pixels, [3, 97] % to [0, 1]);
 :func:`stack_frames` splits stacks into items ``image`` float32 (1, S, S), ``label`` int64 (1, S, S) (0 bg, 1 RV,
-2 myocardium, 3 LV cavity), ``subject``, ``slice``, ``phase`` (0 ED, 1 ES).
+2 myocardium, 3 LV cavity), ``subject``, ``slice``, ``phase`` (0 ED, 1 ES). :func:`frame_sampler` may draw
+the frames whose cavity is small against its wall (ES of hypertrophied hearts) more often.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 import numpy as np
+import torch
 from monai.transforms import (
     Compose,
     RandAdjustContrastd,
@@ -24,7 +26,10 @@ from monai.transforms import (
     RandSpatialCropd,
 )
 
+from cardio_monai.constants import LABEL_LV, LABEL_MYOCARDIUM
 from cardio_monai.keys import IMAGE, LABEL, SUBJECT
+
+
 
 
 def stack_frames(stacks: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
@@ -48,6 +53,29 @@ def stack_frames(stacks: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
                     }
                 )
     return items
+
+
+def frame_weights(frames: Iterable[Mapping[str, Any]], max_weight: float) -> np.ndarray:
+    """Sampling weight of each frame: its myocardium-to-LV-cavity area ratio clipped to [1, ``max_weight``];
+    1 where the frame has no cavity. On ACDC the ratio's median is 0.74 at ED and 1.75 at ES, 5.0 at ES in
+    HCM: with ``max_weight`` 4 the thick-walled ES frames are drawn about 3x as often as the others."""
+    weights = []
+    for frame in frames:
+        label = np.asarray(frame[LABEL])
+        cavity = int((label == LABEL_LV).sum())
+        wall = int((label == LABEL_MYOCARDIUM).sum())
+        weights.append(min(max(wall / cavity, 1.0), max_weight) if cavity else 1.0)
+    return np.asarray(weights, dtype=np.float64)
+
+
+def frame_sampler(frames: list[Mapping[str, Any]], max_weight: float = 1.0) -> torch.utils.data.Sampler | None:
+    """A ``WeightedRandomSampler`` of one epoch's worth of frames (``len(frames)`` draws with replacement, by
+    :func:`frame_weights`; torch's global generator, so seeded and resumed like a shuffle), or None for
+    ``max_weight <= 1`` (every frame once per epoch: the DataLoader's own shuffle)."""
+    if max_weight <= 1.0:
+        return None
+    weights = torch.as_tensor(frame_weights(frames, max_weight))
+    return torch.utils.data.WeightedRandomSampler(weights, num_samples=len(frames), replacement=True)
 
 
 def frame_augmentation(crop: int = 128, prob: float = 0.5, orientations: bool = False) -> Compose:

@@ -40,17 +40,23 @@ def lv_volume_curve(
 ) -> tuple[np.ndarray, int]:
     """LV cavity volume (ml) of every phase of a (T, Z, H, W) cine: (T,), and the orientation it was read in.
     The frames are prepared as the bundle's preprocessing prepares ED and ES (resampled to ``pixel_mm``,
-    image-centred ``window``, [3, 97] % of the whole cine to [0, 1]) and read in the orientation chosen from
-    the first phase; volumes by slice summation on that grid (enough to order the phases)."""
+    image-centred ``window``, [3, 97] % of the whole cine to [0, 1]); volumes by slice summation on that grid
+    (enough to order the phases). The orientation is chosen on the ED frames, as for a study with named
+    phases: those of the largest LV read as the cine lies (its first phase may be ES, where the choice
+    is less sure: the shipped sample's first phase is ES), and the curve is read again if it turns."""
     x, spacing = ResampleInPlane(pixel_mm)(np.asarray(frames, dtype=np.float32), pixel_spacing)
-    x = np.asarray(QuantileNormalise()(CropOrPadCentred(window)(x)), dtype=np.float32)
+    x = torch.as_tensor(np.asarray(QuantileNormalise()(CropOrPadCentred(window)(x)), dtype=np.float32))
     t, z = x.shape[:2]
-    x = torch.as_tensor(x)
-    k = choose_orientation(network, x[0])
-    labels = frame_probabilities(network, x, orientation=k).argmax(1).to(torch.uint8).numpy()
-    labels = labels.reshape(t, z, *labels.shape[-2:])
-    curve = lv_volume_ml(labels, (*spacing, float(slice_spacing_mm)), label_value=LABEL_LV)
-    return np.asarray(curve, dtype=np.float64), k
+
+    def curve_in(k: int) -> np.ndarray:
+        labels = frame_probabilities(network, x, orientation=k).argmax(1).to(torch.uint8).numpy()
+        labels = labels.reshape(t, z, *labels.shape[-2:])
+        volumes = lv_volume_ml(labels, (*spacing, float(slice_spacing_mm)), label_value=LABEL_LV)
+        return np.asarray(volumes, dtype=np.float64)
+
+    curve = curve_in(0)
+    k = choose_orientation(network, x[int(np.argmax(curve))])
+    return (curve_in(k) if k else curve), k
 
 
 def segmented_ed_es(network: torch.nn.Module, frames: np.ndarray, *geometry, **grid) -> CinePhases:

@@ -8,7 +8,15 @@ import pytest
 import torch
 
 from cardio_monai.constants import LABEL_LV, LABEL_MYOCARDIUM
-from cardio_monai.segmentation import dice, frame_augmentation, largest_components, stack_frames, stack_volumes
+from cardio_monai.segmentation import (
+    dice,
+    frame_augmentation,
+    frame_sampler,
+    frame_weights,
+    largest_components,
+    stack_frames,
+    stack_volumes,
+)
 from cardio_monai.transforms import CropOrPadCentred, restore_in_plane
 from cardio_monai.volumes import lv_volume_ml
 
@@ -112,3 +120,38 @@ def test_myocardial_enclosure_tells_a_ring_from_a_blob():
     assert myocardial_enclosure(blob[None]) == 0.0
     spacing = (1.5, 1.5, 10.0)
     assert "not enclosed by myocardium" in stack_volumes(np.stack([blob[None]] * 2).repeat(4, 1) * 1, spacing)[3]
+
+
+def _ring_frame(outer: int, inner: int, size: int = 40) -> dict:
+    """A label map of a disc of LV cavity (radius ``inner`` px) inside a myocardial ring (radius ``outer``)."""
+    yy, xx = np.mgrid[:size, :size] - size / 2
+    r = np.hypot(yy, xx)
+    label = np.zeros((1, size, size), np.int64)
+    label[0][r < outer] = LABEL_MYOCARDIUM
+    label[0][r < inner] = LABEL_LV
+    return {"label": label}
+
+
+def test_frame_weights_follow_the_wall_to_cavity_ratio():
+    thin = _ring_frame(12, 10)  # ring area / disc area = (144 - 100) / 100 < 1: weight 1
+    thick = _ring_frame(12, 4)  # (144 - 16) / 16 = 8: clipped to 4
+    medium = _ring_frame(12, 7)  # (144 - 49) / 49 ~ 1.9
+    empty = {"label": np.zeros((1, 40, 40), np.int64)}
+    w = frame_weights([thin, thick, medium, empty], max_weight=4.0)
+    ratio = (medium["label"] == LABEL_MYOCARDIUM).sum() / (medium["label"] == LABEL_LV).sum()
+    np.testing.assert_allclose(w, [1.0, 4.0, ratio, 1.0])
+    assert 1.5 < ratio < 2.5
+
+
+def test_frame_sampler_draws_thick_walled_frames_more_often():
+    frames = [_ring_frame(12, 10), _ring_frame(12, 10), _ring_frame(12, 4)]  # weights 1, 1, 4
+    assert frame_sampler(frames, 1.0) is None  # off: the DataLoader shuffles
+    sampler = frame_sampler(frames, 4.0)
+    assert len(sampler) == len(frames)  # an epoch keeps its length
+    torch.manual_seed(0)
+    draws = np.concatenate([list(sampler) for _ in range(2000)])
+    share = float(np.mean(draws == 2))
+    assert 0.63 < share < 0.70, share  # 4 / 6 expected; 1 / 3 without the weights
+    torch.manual_seed(0)
+    again = np.concatenate([list(sampler) for _ in range(2000)])
+    np.testing.assert_array_equal(draws, again)  # seeded by torch's global generator

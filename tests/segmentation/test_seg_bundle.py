@@ -54,6 +54,20 @@ def test_train_resume_and_evaluate(phantoms, tmp_path):
     assert (tmp_path / "eval" / "metrics.json").is_file()
 
 
+def test_small_cavity_weight_switches_the_shuffle_for_a_weighted_sampler(phantoms):
+    import torch
+    from monai.bundle import ConfigParser
+
+    for weight, expected in ((1.0, torch.utils.data.RandomSampler), (4.0, torch.utils.data.WeightedRandomSampler)):
+        parser = ConfigParser()
+        parser.read_config(str(CONFIGS / "train.json"))
+        parser.update({**TINY, "dataset_dir": str(phantoms), "small_cavity_weight": weight, "bundle_root": "."})
+        parser.update({"channels": [4, 8], "strides": [2]})
+        loader = parser.get_parsed_content("train#dataloader")
+        assert isinstance(loader.sampler, expected)
+        assert len(loader.sampler) == len(loader.dataset)
+
+
 def test_multi_gpu_train_runs_under_torchrun_on_cpu(phantoms, tmp_path):
     import os
 

@@ -1,0 +1,67 @@
+#!/usr/bin/env bash
+# The finetuning recipe of RSP chosen on an inner split, never on a test fold (issue #14,
+# docs/synthetic_pretraining.md "The finetuning recipe, chosen on an inner split").
+#
+#   bash scripts/finetune_recipes.sh OUT_DIR
+#
+# 1. OUT_DIR/outer_train/: links to fold 0's 80 training subjects (fold 0's 20 test subjects never linked).
+# 2. The whole study of scripts/synthetic_pretraining.sh (cpu profile) on those 80 as if they were the data:
+#    its fold 0 is an inner split, 64 training and 16 validation subjects. Masks, synthetic images, SSO and
+#    RSO come from the 64 only (RSO trained, not reused); every recipe of RECIPES finetunes that SSO on the
+#    64 and predicts the 16 (OUT_DIR/inner/fold0/rsp_<recipe>/test, compared in compare_rsp_<recipe>).
+# 3. OUT_DIR/inner_summary.md|json: the inner-validation figures of every recipe and of RSO; the chosen recipe
+#    (lowest inner EF RMSE) is written to OUT_DIR/chosen.txt. Running it on fold 0 itself is step 4 (below),
+#    with the seeds of the shipped recipe's repeats.
+# Resumable: every step of synthetic_pretraining.sh is skipped when its output exists.
+# RECIPES: "EPOCHS:LR ..." (default: the shipped 60:5e-4 against shorter and gentler ones).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+OUT=${1:?usage: finetune_recipes.sh OUT_DIR}
+PY=${PYTHON:-.venv/bin/python}
+DATA=${CARDIO_MONAI_DATA:-../shared/data}/acdc/training
+RECIPES=${RECIPES:-"60:5e-4 60:1e-4 20:5e-4 20:1e-4"}
+mkdir -p "$OUT"
+if [ ! -f "$OUT/outer_train/.done" ]; then
+    "$PY" - "$DATA" "$OUT/outer_train" <<'EOF'
+import sys
+from pathlib import Path
+
+from cardio_monai.data import split_datalist, study_datalist
+
+train, _ = split_datalist(study_datalist(sys.argv[1]), 0, 5, 0)
+out = Path(sys.argv[2])
+out.mkdir(parents=True, exist_ok=True)
+for item in train:
+    if not (out / item["subject"]).exists():
+        (out / item["subject"]).symlink_to(item["study"].path.resolve())
+(out / ".done").write_text(f"{len(train)} subjects of fold 0's training part\n")
+EOF
+fi
+for recipe in $RECIPES; do
+    epochs=${recipe%%:*} lr=${recipe##*:}
+    PRETRAINING_DATA="$OUT/outer_train" REUSE_RSO=0 RSP_DIR="rsp_e${epochs}_lr${lr}" RSP_EPOCHS="$epochs" RSP_LR="$lr" \
+        PYTHON="$PY" bash scripts/synthetic_pretraining.sh cpu "$OUT/inner" 0
+done
+"$PY" - "$OUT" <<'EOF'
+import json
+import sys
+from pathlib import Path
+
+out = Path(sys.argv[1])
+fold = out / "inner" / "fold0"
+rows = {}
+for cmp in sorted(fold.glob("compare_rsp_*")):
+    table = json.loads((cmp / "experiments.json").read_text())
+    rows[cmp.name.removeprefix("compare_")] = table["experiments"]["RSP"]["all"]
+    rows["rso"] = table["experiments"]["RSO"]["all"]
+    rows["sso"] = table["experiments"]["SSO"]["all"]
+recipes = {k: v for k, v in rows.items() if k.startswith("rsp_")}
+chosen = min(recipes, key=lambda k: recipes[k]["EF"]["rmse"]["value"])
+lines = ["| inner validation (fold 0 of fold 0's 80) | EDV RMSE (ml) | ESV RMSE (ml) | EF RMSE (%) |", "|---|---|---|---|"]
+for name, r in rows.items():
+    lines.append(" | ".join([f"| {name}", *(f"{r[q]['rmse']['value']:.1f}" for q in ("EDV", "ESV", "EF"))]) + " |")
+(out / "inner_summary.md").write_text("\n".join(lines) + f"\n\nchosen (lowest inner EF RMSE): {chosen}\n")
+(out / "inner_summary.json").write_text(json.dumps({"experiments": rows, "chosen": chosen}, indent=2) + "\n")
+(out / "chosen.txt").write_text(chosen + "\n")
+print("\n".join(lines), "\nchosen:", chosen)
+EOF
