@@ -70,7 +70,9 @@ for f in range(folds):
     pred = {r["subject"]: r for r in csv.DictReader(open(R / f"folds/fold{f}_predictions.csv"))}
     for r in csv.DictReader(open(R / f"folds/fold{f}_reference.csv")):
         p = pred[r["subject"]]
-        errors.append((abs(float(p["EF_pct"]) - float(r["EF_pct"])), r["subject"], r["group"], p["ESV_ml"], r["ESV_ml"]))
+        errors.append(
+            (abs(float(p["EF_pct"]) - float(r["EF_pct"])), r["subject"], r["group"], p["ESV_ml"], r["ESV_ml"])
+        )
 worst = sorted(errors, reverse=True)[:2]
 worst_text = (
     f"{worst[0][1]} ({worst[0][2]}) and {worst[1][1]} ({worst[1][2]}): ESV {float(worst[0][3]):.1f} and "

@@ -30,8 +30,6 @@ from cardio_monai.constants import LABEL_LV, LABEL_MYOCARDIUM
 from cardio_monai.keys import IMAGE, LABEL, SUBJECT
 
 
-
-
 def stack_frames(stacks: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
     """2D items of preprocessed stacks (``image`` (2, Z, S, S) float, ``label`` (2, Z, S, S) int): one item
     per phase and slice, every slice of the stack (empty label maps included)."""
