@@ -6,9 +6,9 @@
 #
 # 1. OUT_DIR/outer_train/: links to fold 0's 80 training subjects (fold 0's 20 test subjects never linked).
 # 2. The whole study of scripts/synthetic_pretraining.sh (cpu profile) on those 80 as if they were the data:
-#    its fold 0 is an inner split, 64 training and 16 validation subjects. Masks, synthetic images, SSO and
-#    RSO come from the 64 only (RSO trained, not reused); every recipe of RECIPES finetunes that SSO on the
-#    64 and predicts the 16 (OUT_DIR/inner/fold0/rsp_<recipe>/test, compared in compare_rsp_<recipe>).
+#    its fold 0 is an inner split, 60 training and 20 validation subjects. Masks, synthetic images, SSO and
+#    RSO come from the 60 only (RSO trained, not reused); every recipe of RECIPES finetunes that SSO on the
+#    60 and predicts the 20 (OUT_DIR/inner/fold0/rsp_<recipe>/test, compared in compare_rsp_<recipe>).
 # 3. OUT_DIR/inner_summary.md|json: the inner-validation figures of every recipe and of RSO; the chosen recipe
 #    (lowest inner EF RMSE) is written to OUT_DIR/chosen.txt. Running it on fold 0 itself is step 4 (below),
 #    with the seeds of the shipped recipe's repeats.

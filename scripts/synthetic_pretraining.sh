@@ -120,7 +120,7 @@ EOF
             --output_dir "$F/rso" "${NET[@]}"
     fi
     if [ ! -f "$F/$RSP/model.pt" ]; then
-        log "fold $K: RSP ($RSP), $FT_EPOCHS epochs from sso/model.pt ${FT_LR[*]}"
+        log "fold $K: RSP, $FT_EPOCHS epochs from sso/model.pt into $RSP/ ${FT_LR[*]}"
         timed "$PY" -m monai.bundle run --config_file "['$B/configs/train.json','$B/configs/finetune.json']" \
             --bundle_root $B "${REAL[@]}" --pretrained_checkpoint "$F/sso/model.pt" \
             --max_epochs "$FT_EPOCHS" --val_interval "$FT_EPOCHS" --ckpt_dir "$F/$RSP" --output_dir "$F/$RSP" \
