@@ -74,6 +74,13 @@ for f in range(folds):
             (abs(float(p["EF_pct"]) - float(r["EF_pct"])), r["subject"], r["group"], p["ESV_ml"], r["ESV_ml"])
         )
 worst = sorted(errors, reverse=True)[:2]
+weight = json.load(open(B / "configs/train.json"))["small_cavity_weight"]
+sampling = (
+    f" Frames are drawn by their myocardium-to-cavity area ratio (clipped to [1, {weight:g}], "
+    "`small_cavity_weight`): the thick-walled ES frames of hypertrophied hearts about 3x as often."
+    if weight > 1
+    else ""
+)
 worst_text = (
     f"{worst[0][1]} ({worst[0][2]}) and {worst[1][1]} ({worst[1][2]}): ESV {float(worst[0][3]):.1f} and "
     f"{float(worst[1][3]):.1f} ml against {float(worst[0][4]):.1f} and {float(worst[1][4]):.1f} ml"
@@ -139,7 +146,7 @@ network learns where the heart is not), resampled in-plane to 1.5 x 1.5 mm, a 16
 image centre, the [3 %, 97 %] quantiles of the study mapped to [0, 1]. Augmentation: a random 128 x 128 px
 crop of the window (shifts of up to 24 mm), intensity scale, gamma and Gaussian noise; no flips or turns
 (`orientation_augmentation: false`: the network learns ACDC's layout of the heart). DiceCE loss, Adam
-1e-3 with cosine annealing, batch 16, {epochs} epochs, seed 0.
+1e-3 with cosine annealing, batch 16, {epochs} epochs, seed 0.{sampling}
 
 Datasets lay the heart out differently (ACDC and Sunnybrook are mirror images), and the ACDC files carry
 no patient orientation in their headers. At inference the reader therefore turns each study into the
