@@ -10,8 +10,11 @@
 #    RSO come from the 60 only (RSO trained, not reused); every recipe of RECIPES finetunes that SSO on the
 #    60 and predicts the 20 (OUT_DIR/inner/fold0/rsp_<recipe>/test, compared in compare_rsp_<recipe>).
 # 3. OUT_DIR/inner_summary.md|json: the inner-validation figures of every recipe and of RSO; the chosen recipe
-#    (lowest inner EF RMSE) is written to OUT_DIR/chosen.txt. Running it on fold 0 itself is step 4 (below),
-#    with the seeds of the shipped recipe's repeats.
+#    (lowest inner EF RMSE) is written to OUT_DIR/chosen.txt.
+# 4. The chosen recipe on fold 0 itself (80 training, 20 test subjects), from SSO_CHECKPOINT (default: the
+#    SFERA bundle's models/sso.pt, the SSO the shipped RSP started from), seeds 0 and 1 like the shipped
+#    recipe's repeats: OUT_DIR/fold0/<recipe>_seed<S>/test/predictions.csv. Skipped when the chosen recipe is
+#    the shipped one (60:5e-4: its fold-0 seeds are in docs/results/pretraining/cpu_seeds_fold0).
 # Resumable: every step of synthetic_pretraining.sh is skipped when its output exists.
 # RECIPES: "EPOCHS:LR ..." (default: the shipped 60:5e-4 against shorter and gentler ones).
 set -euo pipefail
@@ -20,6 +23,8 @@ OUT=${1:?usage: finetune_recipes.sh OUT_DIR}
 PY=${PYTHON:-.venv/bin/python}
 DATA=${CARDIO_MONAI_DATA:-../shared/data}/acdc/training
 RECIPES=${RECIPES:-"60:5e-4 60:1e-4 20:5e-4 20:1e-4"}
+SSO_CHECKPOINT=${SSO_CHECKPOINT:-bundles/cardiac_sfera_regression/models/sso.pt}
+B=bundles/cardiac_sfera_regression
 mkdir -p "$OUT"
 if [ ! -f "$OUT/outer_train/.done" ]; then
     "$PY" - "$DATA" "$OUT/outer_train" <<'EOF'
@@ -65,3 +70,22 @@ for name, r in rows.items():
 (out / "chosen.txt").write_text(chosen + "\n")
 print("\n".join(lines), "\nchosen:", chosen)
 EOF
+chosen=$(cat "$OUT/chosen.txt")
+epochs=${chosen#rsp_e}; epochs=${epochs%%_lr*}; lr=${chosen##*_lr}
+if [ "$epochs:$lr" = "60:5e-4" ]; then
+    echo "the chosen recipe is the shipped one: nothing more to run on fold 0"
+    exit 0
+fi
+for seed in 0 1; do
+    R=$OUT/fold0/${chosen}_seed$seed
+    if [ ! -f "$R/model.pt" ]; then
+        echo "fold 0: RSP, $epochs epochs at $lr from $SSO_CHECKPOINT, seed $seed"
+        "$PY" -m monai.bundle run --config_file "['$B/configs/train.json','$B/configs/finetune.json']" \
+            --bundle_root $B --dataset_dir "$DATA" --fold 0 --pretrained_checkpoint "$SSO_CHECKPOINT" --seed "$seed" \
+            --max_epochs "$epochs" --learning_rate "$lr" --val_interval "$epochs" --ckpt_dir "$R" --output_dir "$R"
+    fi
+    if [ ! -f "$R/test/predictions.csv" ]; then
+        "$PY" -m monai.bundle run --config_file "['$B/configs/train.json','$B/configs/evaluate.json']" \
+            --bundle_root $B --dataset_dir "$DATA" --fold 0 --ckpt_dir "$R" --output_dir "$R/test"
+    fi
+done
