@@ -69,7 +69,8 @@ def frame_weights(frames: Iterable[Mapping[str, Any]], max_weight: float) -> np.
 def frame_sampler(frames: list[Mapping[str, Any]], max_weight: float = 1.0) -> torch.utils.data.Sampler | None:
     """A ``WeightedRandomSampler`` of one epoch's worth of frames (``len(frames)`` draws with replacement, by
     :func:`frame_weights`; torch's global generator, so seeded and resumed like a shuffle), or None for
-    ``max_weight <= 1`` (every frame once per epoch: the DataLoader's own shuffle)."""
+    ``max_weight <= 1`` (every frame once per epoch: the DataLoader's own shuffle). ``multi_gpu_train.json``
+    replaces it by a ``DistributedSampler``: no weighting there."""
     if max_weight <= 1.0:
         return None
     weights = torch.as_tensor(frame_weights(frames, max_weight))
