@@ -31,15 +31,11 @@ if [ ! -f "$OUT/outer_train/.done" ]; then
 import sys
 from pathlib import Path
 
-from cardio_monai.data import split_datalist, study_datalist
+from cardio_monai.data import link_studies, split_datalist, study_datalist
 
 train, _ = split_datalist(study_datalist(sys.argv[1]), 0, 5, 0)
 out = Path(sys.argv[2])
-out.mkdir(parents=True, exist_ok=True)
-for item in train:
-    if not (out / item["subject"]).exists():
-        (out / item["subject"]).symlink_to(item["study"].path.resolve())
-(out / ".done").write_text(f"{len(train)} subjects of fold 0's training part\n")
+(out / ".done").write_text(f"{link_studies(train, out)} subjects of fold 0's training part\n")
 EOF
 fi
 for recipe in $RECIPES; do

@@ -77,19 +77,14 @@ for K in $FOLDS; do
 import sys
 from pathlib import Path
 
-from cardio_monai.data import split_datalist, study_datalist
+from cardio_monai.data import link_studies, split_datalist, study_datalist
 from cardio_monai.regression import imbalanced_subset
 
 data, out, fold, setting = sys.argv[1], Path(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
 train, _ = split_datalist(study_datalist(data), fold, 5, 0)
 if setting == "b":
     train = imbalanced_subset(train, 0.06, seed=fold)
-out.mkdir(parents=True, exist_ok=True)
-for item in train:
-    link = out / item["subject"]
-    if not link.exists():
-        link.symlink_to(item["study"].path.resolve())
-(out / ".done").write_text(f"{len(train)} subjects\n")
+(out / ".done").write_text(f"{link_studies(train, out)} subjects\n")
 EOF
     fi
     if [ ! -f "$F/masks/manifest.csv" ]; then

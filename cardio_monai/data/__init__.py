@@ -5,7 +5,7 @@ from pathlib import Path
 
 from cardio_monai.data.collate import collate_studies
 from cardio_monai.data.frames import frame_augmentation, frame_datalist, frame_tensors, study_frames
-from cardio_monai.data.studies import split_datalist, split_subjects, study_datalist
+from cardio_monai.data.studies import link_studies, split_datalist, split_subjects, study_datalist
 
 SAMPLE_DIR = Path(__file__).resolve().parent / "sample_sunnybrook"
 """Sunnybrook-layout root holding the ED and ES frames of SC-HF-I-1 with their contours."""
@@ -20,6 +20,7 @@ __all__ = [
     "frame_augmentation",
     "frame_datalist",
     "frame_tensors",
+    "link_studies",
     "split_datalist",
     "split_subjects",
     "study_datalist",

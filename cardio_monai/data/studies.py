@@ -51,3 +51,15 @@ def split_subjects(dataset: str | Path, fold: int = 0, n_folds: int = 5, seed: i
     """(training, held-out) subject ids of fold ``fold`` of a dataset (:func:`split_datalist`)."""
     train, held = split_datalist(study_datalist(dataset), fold, n_folds, seed)
     return [i[SUBJECT] for i in train], [i[SUBJECT] for i in held]
+
+
+def link_studies(items: Sequence[dict[str, Any]], out: str | Path) -> int:
+    """A dataset folder of a subset: ``OUT/<subject>`` a symbolic link to each item's study folder (links that
+    exist are kept), read like the original by :func:`study_datalist`. Returns the number of items."""
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    for item in items:
+        link = out / item[SUBJECT]
+        if not link.exists():
+            link.symlink_to(Path(item[STUDY].path).resolve())
+    return len(items)

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import torch
 
-from cardio_monai.data import collate_studies, split_datalist, study_datalist
+from cardio_monai.data import collate_studies, link_studies, split_datalist, study_datalist
 from cardio_monai.errors import input_error_in
 from cardio_monai.io import find_studies, read_study
 from cardio_monai.io.phantom import make_phantom
@@ -80,6 +80,15 @@ def test_split_is_stratified_disjoint_and_covers_everything(acdc_dir):
         seen |= val_ids
     assert len(seen) == 100  # every subject is held out exactly once
     assert split_datalist(items, 0, 5, seed=0) == split_datalist(items, 0, 5, seed=0)
+
+
+def test_linked_subset_reads_like_the_original(acdc_dir, tmp_path):
+    items = study_datalist(acdc_dir)[:3]
+    assert link_studies(items, tmp_path / "subset") == 3
+    assert link_studies(items, tmp_path / "subset") == 3  # links that exist are kept
+    again = study_datalist(tmp_path / "subset")
+    assert [(i["subject"], i["group"]) for i in again] == [(i["subject"], i["group"]) for i in items]
+    assert np.array_equal(again[0]["study"].read().frames, items[0]["study"].read().frames)
 
 
 def test_ed_es_from_images_on_acdc_and_the_sample(acdc_dir, sample_dir):
