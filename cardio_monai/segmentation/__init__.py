@@ -4,6 +4,7 @@ Bundle: ``bundles/cardiac_lv_segmentation``."""
 
 from cardio_monai.segmentation.evaluate import DICE_COLUMNS, dice, evaluate_phases, evaluate_reader
 from cardio_monai.segmentation.frames import frame_augmentation, frame_sampler, frame_weights, stack_frames
+from cardio_monai.segmentation.losses import CavityAreaDiceCELoss, cavity_area_error
 from cardio_monai.segmentation.orientation import (
     ORIENTATION_MARGIN,
     choose_orientation,
@@ -24,8 +25,10 @@ __all__ = [
     "DEFAULT_BUNDLE",
     "DICE_COLUMNS",
     "ORIENTATION_MARGIN",
+    "CavityAreaDiceCELoss",
     "SegmentationResult",
     "SegmentationWriter",
+    "cavity_area_error",
     "choose_orientation",
     "dice",
     "dihedral",
