@@ -16,7 +16,8 @@
 #    recipe's repeats: OUT_DIR/fold0/<recipe>_seed<S>/test/predictions.csv. Skipped when the chosen recipe is
 #    the shipped one (60:5e-4: its fold-0 seeds are in docs/results/pretraining/cpu_seeds_fold0).
 # Resumable: every step of synthetic_pretraining.sh is skipped when its output exists.
-# RECIPES: "EPOCHS:LR ..." (default: the shipped 60:5e-4 against shorter and gentler ones).
+# RECIPES: "EPOCHS:LR[:FREEZE] ..." (default: the shipped 60:5e-4 against shorter and gentler ones; FREEZE: the
+# encoder frozen for that many first epochs, e.g. 60:5e-4:20).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 OUT=${1:?usage: finetune_recipes.sh OUT_DIR}
@@ -39,9 +40,10 @@ out = Path(sys.argv[2])
 EOF
 fi
 for recipe in $RECIPES; do
-    epochs=${recipe%%:*} lr=${recipe##*:}
-    PRETRAINING_DATA="$OUT/outer_train" REUSE_RSO=0 RSP_DIR="rsp_e${epochs}_lr${lr}" RSP_EPOCHS="$epochs" RSP_LR="$lr" \
-        PYTHON="$PY" bash scripts/synthetic_pretraining.sh cpu "$OUT/inner" 0
+    IFS=: read -r epochs lr freeze <<< "$recipe"
+    dir="rsp_e${epochs}_lr${lr}"; [ -z "$freeze" ] || dir="${dir}_freeze${freeze}"
+    PRETRAINING_DATA="$OUT/outer_train" REUSE_RSO=0 RSP_DIR="$dir" RSP_EPOCHS="$epochs" RSP_LR="$lr" \
+        RSP_FREEZE="$freeze" PYTHON="$PY" bash scripts/synthetic_pretraining.sh cpu "$OUT/inner" 0
 done
 "$PY" - "$OUT" <<'EOF'
 import json
@@ -67,18 +69,20 @@ for name, r in rows.items():
 print("\n".join(lines), "\nchosen:", chosen)
 EOF
 chosen=$(cat "$OUT/chosen.txt")
-epochs=${chosen#rsp_e}; epochs=${epochs%%_lr*}; lr=${chosen##*_lr}
-if [ "$epochs:$lr" = "60:5e-4" ]; then
+rest=${chosen#rsp_e}; epochs=${rest%%_lr*}; rest=${rest#*_lr}; lr=${rest%%_freeze*}
+freeze=0; [[ $rest != *_freeze* ]] || freeze=${rest##*_freeze}
+if [ "$epochs:$lr:$freeze" = "60:5e-4:0" ]; then
     echo "the chosen recipe is the shipped one: nothing more to run on fold 0"
     exit 0
 fi
 for seed in 0 1; do
     R=$OUT/fold0/${chosen}_seed$seed
     if [ ! -f "$R/model.pt" ]; then
-        echo "fold 0: RSP, $epochs epochs at $lr from $SSO_CHECKPOINT, seed $seed"
+        echo "fold 0: RSP, $epochs epochs at $lr (encoder frozen $freeze) from $SSO_CHECKPOINT, seed $seed"
         "$PY" -m monai.bundle run --config_file "['$B/configs/train.json','$B/configs/finetune.json']" \
             --bundle_root $B --dataset_dir "$DATA" --fold 0 --pretrained_checkpoint "$SSO_CHECKPOINT" --seed "$seed" \
-            --max_epochs "$epochs" --learning_rate "$lr" --val_interval "$epochs" --ckpt_dir "$R" --output_dir "$R"
+            --max_epochs "$epochs" --learning_rate "$lr" --freeze_encoder_epochs "$freeze" --val_interval "$epochs" \
+            --ckpt_dir "$R" --output_dir "$R"
     fi
     if [ ! -f "$R/test/predictions.csv" ]; then
         "$PY" -m monai.bundle run --config_file "['$B/configs/train.json','$B/configs/evaluate.json']" \

@@ -31,7 +31,8 @@
 # SYN_SUBJECTS overrides the profile's cohort size; EF_DISTRIBUTION=uniform (default, the paper's) or sources
 # (the cohort's EF drawn like the real training subjects': the paper's ablation, docs/synthetic_masks.md).
 # Finetuning recipes (scripts/finetune_recipes.sh): RSP_EPOCHS and RSP_LR override the profile's RSP epochs and
-# finetune.json's learning rate, RSP_DIR names its folder (default rsp; compared in compare_RSP_DIR); REUSE_RSO=0
+# finetune.json's learning rate, RSP_FREEZE its freeze_encoder_epochs (the CNN encoder frozen for the first
+# epochs of finetuning, FreezeForEpochs), RSP_DIR names its folder (default rsp; compared in compare_RSP_DIR); REUSE_RSO=0
 # trains RSO instead of reusing the SFERA bundle's cross-validation folds (whenever PRETRAINING_DATA is not ACDC).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -62,6 +63,7 @@ FT_EPOCHS=${RSP_EPOCHS:-$FT_EPOCHS}
 [ "${REUSE_RSO:-1}" = 1 ] || RSO_REUSE=""
 RSP=${RSP_DIR:-rsp}
 FT_LR=(); [ -z "${RSP_LR:-}" ] || FT_LR=(--learning_rate "$RSP_LR")
+[ -z "${RSP_FREEZE:-}" ] || FT_LR+=(--freeze_encoder_epochs "$RSP_FREEZE")
 [ "$SETTING" = a ] || RSO_REUSE=""
 log() { echo "[$(date -u +%H:%M:%S)] $*"; }
 timed() { local t0=$SECONDS; "$@"; log "  took $((SECONDS - t0)) s"; }

@@ -1,7 +1,8 @@
-"""Training engines beyond MONAI's own: the conditional GAN (GauGAN) trainer, weight averaging and the
-segmenter's training loop."""
+"""Training engines beyond MONAI's own: the conditional GAN (GauGAN) trainer, weight averaging, freezing
+part of a network for the first epochs, and the segmenter's training loop."""
 
 from cardio_monai.engines.ema import WeightEMA
+from cardio_monai.engines.freeze import FreezeForEpochs
 from cardio_monai.engines.gan_losses import (
     DiscriminatorHingeLoss,
     GeneratorLoss,
@@ -14,6 +15,7 @@ from cardio_monai.engines.segmenter_training import train_segmenter
 __all__ = [
     "ConditionalGANTrainer",
     "DiscriminatorHingeLoss",
+    "FreezeForEpochs",
     "GeneratorLoss",
     "WeightEMA",
     "feature_matching_loss",
