@@ -85,3 +85,6 @@ def test_finetune_json_freezes_the_encoder_on_every_rank():
     assert handler.module is parser.get_parsed_content("network").network.encoder
     multi = ConfigParser.load_config_files([*files, str(SFERA_CONFIGS / "multi_gpu_train.json")])
     assert "FreezeForEpochs" in multi["train"]["trainer"]["train_handlers"]
+    # the rank filter names cardio_monai.engines, so multi_gpu_train.json imports it without finetune.json too
+    plain = ConfigParser.load_config_files([files[0], str(SFERA_CONFIGS / "multi_gpu_train.json")])
+    assert "$import cardio_monai.engines" in plain["imports"]
