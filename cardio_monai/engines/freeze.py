@@ -13,8 +13,9 @@ class FreezeForEpochs:
     ``module``'s gradients are dropped after every backward pass (``BACKWARD_COMPLETED``, before the
     optimiser's step), so Adam-type optimisers leave those weights and their moments alone; from epoch
     ``epochs + 1`` on they train. Decided from the engine's epoch, so a resumed run freezes exactly as an
-    uninterrupted one; ``requires_grad`` is never touched, so it is safe under DistributedDataParallel
-    (attach it on every rank). ``epochs`` 0: never frozen.
+    uninterrupted one; ``requires_grad`` is never touched. Under DistributedDataParallel it must run on
+    every rank; the SFERA bundle's ``multi_gpu_train.json`` keeps only its first two handlers on the other
+    ranks, so ``freeze_encoder_epochs`` is for single-process finetuning for now. ``epochs`` 0: never frozen.
 
     Batch-norm running statistics of the module still update in training mode (only the weights freeze).
     """
