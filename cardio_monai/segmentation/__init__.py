@@ -9,6 +9,7 @@ from cardio_monai.segmentation.orientation import (
     ORIENTATION_MARGIN,
     choose_orientation,
     dihedral,
+    frame_labels,
     frame_probabilities,
 )
 from cardio_monai.segmentation.phases import lv_volume_curve, segmented_ed_es
@@ -35,6 +36,7 @@ __all__ = [
     "evaluate_phases",
     "evaluate_reader",
     "frame_augmentation",
+    "frame_labels",
     "frame_probabilities",
     "frame_sampler",
     "frame_weights",

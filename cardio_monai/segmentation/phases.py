@@ -15,7 +15,7 @@ import torch
 
 from cardio_monai.constants import LABEL_LV
 from cardio_monai.errors import InputError
-from cardio_monai.segmentation.orientation import choose_orientation, frame_probabilities
+from cardio_monai.segmentation.orientation import choose_orientation, frame_labels
 from cardio_monai.transforms import CropOrPadCentred, QuantileNormalise, ResampleInPlane
 from cardio_monai.volumes import lv_volume_ml
 
@@ -49,7 +49,7 @@ def lv_volume_curve(
     t, z = x.shape[:2]
 
     def curve_in(k: int) -> np.ndarray:
-        labels = frame_probabilities(network, x, orientation=k).argmax(1).to(torch.uint8).numpy()
+        labels = frame_labels(network, x, orientation=k).numpy()
         labels = labels.reshape(t, z, *labels.shape[-2:])
         volumes = lv_volume_ml(labels, (*spacing, float(slice_spacing_mm)), label_value=LABEL_LV)
         return np.asarray(volumes, dtype=np.float64)

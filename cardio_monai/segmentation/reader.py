@@ -21,7 +21,7 @@ from scipy import ndimage
 
 from cardio_monai.constants import LABEL_LV, LABEL_MYOCARDIUM, LABEL_RV, MIN_USABLE_SLICES
 from cardio_monai.keys import CROP_CENTRE, IMAGE, ORIGINAL_SHAPE, ORIGINAL_SPACING, RESAMPLED_SHAPE, SLICE_SPACING
-from cardio_monai.segmentation.orientation import choose_orientation, frame_probabilities
+from cardio_monai.segmentation.orientation import FRAME_BATCH, choose_orientation, frame_probabilities
 from cardio_monai.transforms import restore_in_plane
 from cardio_monai.volumes import ejection_fraction_pct, lv_volume_ml
 
@@ -110,7 +110,7 @@ def stack_volumes(labels: np.ndarray, spacing_mm: Sequence[float]) -> tuple[floa
 
 @torch.no_grad()
 def segment_item(
-    network: torch.nn.Module, item: Mapping[str, Any], batch: int = 32, orientation: int | None = None
+    network: torch.nn.Module, item: Mapping[str, Any], batch: int = FRAME_BATCH, orientation: int | None = None
 ) -> SegmentationResult:
     """Read one preprocessed item (the bundle's ``preprocessing`` output: ``image`` (2, Z, S, S), its crop
     centre, resampled and original shapes, original pixel spacing and the slice spacing) in ``orientation``
@@ -123,8 +123,8 @@ def segment_item(
     raw = torch.cat(
         [
             restore_in_plane(probs[i : i + batch], item[CROP_CENTRE], item[RESAMPLED_SHAPE], item[ORIGINAL_SHAPE])
-            .argmax(1)
-            .to(torch.uint8)
+            .max(1)
+            .indices.to(torch.uint8)
             for i in range(0, p * z, batch)
         ]
     )

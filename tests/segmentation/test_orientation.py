@@ -11,7 +11,14 @@ import torch
 from cardio_monai.data import SAMPLE_DIR
 from cardio_monai.io import find_studies
 from cardio_monai.keys import IMAGE, STUDY, SUBJECT
-from cardio_monai.segmentation import choose_orientation, dihedral, load_segmenter, segment_item
+from cardio_monai.segmentation import (
+    choose_orientation,
+    dihedral,
+    frame_labels,
+    frame_probabilities,
+    load_segmenter,
+    segment_item,
+)
 
 
 def test_the_eight_orientations_are_distinct_and_invert():
@@ -61,3 +68,17 @@ def test_the_shipped_segmenter_reads_the_sample_in_any_layout(sample_item, k):
     result = segment_item(network, {**item, IMAGE: image})
     assert result.edv_ml == pytest.approx(191.3, rel=0.08)
     assert result.ef_pct == pytest.approx(26.2, abs=5)
+
+
+@pytest.mark.parametrize("k", [0, 3, 6])
+def test_frame_labels_are_the_argmax_of_the_probabilities_in_any_batching(sample_item, k):
+    """The labels taken pass by pass (the phase curve's fast path) are those of the whole stack's
+    probabilities, in the image's own layout, whatever the batch (16 frames or 3: a pass that splits a phase)."""
+    network, item = sample_item
+    image = torch.as_tensor(np.asarray(item[IMAGE], np.float32))
+    probabilities = frame_probabilities(network, image, orientation=k)
+    expected = probabilities.argmax(1).to(torch.uint8)
+    assert (expected == 3).any() and probabilities.shape[0] == image.shape[0] * image.shape[1]
+    for batch in (16, 3):
+        labels = frame_labels(network, image, batch=batch, orientation=k)
+        assert labels.dtype == torch.uint8 and torch.equal(labels, expected)
