@@ -6,9 +6,11 @@
 #
 # 1. OUT_DIR/outer_train/: links to fold 0's 80 training subjects (fold 0's 20 test subjects never linked).
 # 2. For each weight of WEIGHTS (default "0 0.5 1"): the segmentation bundle trained (40 epochs) on the
-#    stratified fold 0 of those 80 (64 training, 16 validation subjects) with --cavity_area_weight W, and
-#    evaluated on the 16 (scripts/segmentation_cv.sh: OUT_DIR/w<W>/fold0/eval/metrics.json).
-# 3. OUT_DIR/inner_summary.md|json: every weight's inner-validation figures; the chosen weight (rule fixed
+#    stratified fold 0 of those 80 (60 training, 20 validation subjects: the inner split of
+#    scripts/finetune_recipes.sh) with --cavity_area_weight W, and
+#    evaluated on the 20 (scripts/segmentation_cv.sh: OUT_DIR/w<W>/fold0/eval/metrics.json).
+# 3. OUT_DIR/inner_summary.md|json: the inner-validation figures of every weight evaluated in OUT_DIR (so
+#    several invocations with different WEIGHTS can share it); the chosen weight (rule fixed
 #    before the runs: lowest inner EF RMSE of the segmentation reader) in OUT_DIR/chosen.txt.
 # Resumable: a trained weight is skipped, a killed training resumes from its last epoch.
 # Env: PYTHON (default .venv/bin/python), EPOCHS (default 40).
@@ -20,34 +22,35 @@ PY=${PYTHON:-.venv/bin/python}
 DATA=${CARDIO_MONAI_DATA:-../shared/data}/acdc/training
 mkdir -p "$OUT"
 OUT=$(cd "$OUT" && pwd)
-if [ ! -f "$OUT/outer_train/.done" ]; then
-    "$PY" - "$DATA" "$OUT/outer_train" <<'PYEOF'
-import sys
-from pathlib import Path
-
-from cardio_monai.data import link_studies, split_datalist, study_datalist
-
-train, _ = split_datalist(study_datalist(sys.argv[1]), 0, 5, 0)
-out = Path(sys.argv[2])
-(out / ".done").write_text(f"{link_studies(train, out)} subjects of fold 0's training part\n")
-PYEOF
-fi
+[ -f "$OUT/outer_train/.done" ] || "$PY" scripts/link_outer_train.py "$DATA" "$OUT/outer_train"
 for w in $WEIGHTS; do
     DATA="$OUT/outer_train" PYTHON="$PY" TRAIN_ARGS="--cavity_area_weight $w" \
         bash scripts/segmentation_cv.sh "$OUT/w$w" "${EPOCHS:-40}" 0
 done
-"$PY" - "$OUT" $WEIGHTS <<'PYEOF'
+"$PY" - "$OUT" <<'PYEOF'
+import csv
 import json
 import sys
 from pathlib import Path
 
-out, weights = Path(sys.argv[1]), sys.argv[2:]
-rows = {w: json.loads((out / f"w{w}" / "fold0" / "eval" / "metrics.json").read_text()) for w in weights}
+out = Path(sys.argv[1])
+files = sorted(out.glob("w*/fold0/eval/metrics.json"), key=lambda f: float(f.parts[-4][1:]))
+rows = {f.parts[-4][1:]: json.loads(f.read_text()) for f in files}
 figure = lambda m, q, k="rmse": m[q][k]["value"]  # noqa: E731
-lines = ["| weight | EDV RMSE (ml) | ESV RMSE (ml) | ESV bias (ml) | EF RMSE (%) |", "|---|---|---|---|---|"]
+
+
+def lv_dice(w: str, phase: str) -> float:
+    with open(out / f"w{w}" / "fold0" / "eval" / "dice.csv", newline="") as fh:
+        values = [float(r[f"LV_{phase}"]) for r in csv.DictReader(fh)]
+    return sum(values) / len(values)
+
+
+head = "| weight | EDV RMSE (ml) | ESV RMSE (ml) | ESV bias (ml) | EF RMSE (%) | LV Dice ED | LV Dice ES |"
+lines = [head, "|---|---|---|---|---|---|---|"]
 for w, m in rows.items():
     cells = [figure(m, "EDV"), figure(m, "ESV"), figure(m, "ESV", "bias"), figure(m, "EF")]
-    lines.append(f"| {w} | " + " | ".join(f"{c:.2f}" for c in cells) + " |")
+    cells += [lv_dice(w, "ED"), lv_dice(w, "ES")]
+    lines.append(f"| {w} | " + " | ".join(f"{c:.2f}" for c in cells[:4]) + f" | {cells[4]:.3f} | {cells[5]:.3f} |")
 chosen = min(rows, key=lambda w: figure(rows[w], "EF"))
 (out / "inner_summary.md").write_text("\n".join(lines) + f"\n\nchosen (lowest inner EF RMSE): {chosen}\n")
 (out / "inner_summary.json").write_text(json.dumps({"weights": rows, "chosen": chosen}, indent=2) + "\n")
