@@ -27,18 +27,7 @@ RECIPES=${RECIPES:-"60:5e-4 60:1e-4 20:5e-4 20:1e-4"}
 SSO_CHECKPOINT=${SSO_CHECKPOINT:-bundles/cardiac_sfera_regression/models/sso.pt}
 B=bundles/cardiac_sfera_regression
 mkdir -p "$OUT"
-if [ ! -f "$OUT/outer_train/.done" ]; then
-    "$PY" - "$DATA" "$OUT/outer_train" <<'EOF'
-import sys
-from pathlib import Path
-
-from cardio_monai.data import link_studies, split_datalist, study_datalist
-
-train, _ = split_datalist(study_datalist(sys.argv[1]), 0, 5, 0)
-out = Path(sys.argv[2])
-(out / ".done").write_text(f"{link_studies(train, out)} subjects of fold 0's training part\n")
-EOF
-fi
+[ -f "$OUT/outer_train/.done" ] || "$PY" scripts/link_outer_train.py "$DATA" "$OUT/outer_train"
 for recipe in $RECIPES; do
     IFS=: read -r epochs lr freeze <<< "$recipe"
     dir="rsp_e${epochs}_lr${lr}"; [ -z "$freeze" ] || dir="${dir}_freeze${freeze}"
