@@ -84,7 +84,9 @@ def main() -> int:
         t_cine = timed(lambda: segmented_ed_es(seg[0], *geometry, **seg[2]))
         shape = "x".join(str(n) for n in cine.frames.shape[:2])
         rows.append([f"ED/ES of a cine by the segmenter ({CINE}, {shape} phases x slices)", t_cine, t_cine / t_unet])
-        x = torch.as_tensor(np.asarray(QuantileNormalise()(CropOrPadCentred(160)(cine.frames)), dtype=np.float32))
+        x = torch.as_tensor(
+            np.asarray(QuantileNormalise()(CropOrPadCentred(seg[2]["window"])(cine.frames)), dtype=np.float32)
+        )
         labels = frame_labels(seg[0], x, orientation=3)
         if not torch.equal(labels, frame_probabilities(seg[0], x, 32, 3).argmax(1).to(torch.uint8)):
             raise SystemExit("frame_labels differs from the argmax of frame_probabilities")
