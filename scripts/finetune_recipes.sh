@@ -34,29 +34,7 @@ for recipe in $RECIPES; do
     PRETRAINING_DATA="$OUT/outer_train" REUSE_RSO=0 RSP_DIR="$dir" RSP_EPOCHS="$epochs" RSP_LR="$lr" \
         RSP_FREEZE="$freeze" PYTHON="$PY" bash scripts/synthetic_pretraining.sh cpu "$OUT/inner" 0
 done
-"$PY" - "$OUT" <<'EOF'
-import json
-import sys
-from pathlib import Path
-
-out = Path(sys.argv[1])
-fold = out / "inner" / "fold0"
-rows = {}
-for cmp in sorted(fold.glob("compare_rsp_*")):
-    table = json.loads((cmp / "experiments.json").read_text())
-    rows[cmp.name.removeprefix("compare_")] = table["experiments"]["RSP"]["all"]
-    rows["rso"] = table["experiments"]["RSO"]["all"]
-    rows["sso"] = table["experiments"]["SSO"]["all"]
-recipes = {k: v for k, v in rows.items() if k.startswith("rsp_")}
-chosen = min(recipes, key=lambda k: recipes[k]["EF"]["rmse"]["value"])
-lines = ["| inner validation (fold 0 of fold 0's 80) | EDV RMSE (ml) | ESV RMSE (ml) | EF RMSE (%) |", "|---|---|---|---|"]
-for name, r in rows.items():
-    lines.append(" | ".join([f"| {name}", *(f"{r[q]['rmse']['value']:.1f}" for q in ("EDV", "ESV", "EF"))]) + " |")
-(out / "inner_summary.md").write_text("\n".join(lines) + f"\n\nchosen (lowest inner EF RMSE): {chosen}\n")
-(out / "inner_summary.json").write_text(json.dumps({"experiments": rows, "chosen": chosen}, indent=2) + "\n")
-(out / "chosen.txt").write_text(chosen + "\n")
-print("\n".join(lines), "\nchosen:", chosen)
-EOF
+"$PY" scripts/inner_summary.py "$OUT"
 chosen=$(cat "$OUT/chosen.txt")
 rest=${chosen#rsp_e}; epochs=${rest%%_lr*}; rest=${rest#*_lr}; lr=${rest%%_freeze*}
 freeze=0; [[ $rest != *_freeze* ]] || freeze=${rest##*_freeze}

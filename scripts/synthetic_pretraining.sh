@@ -34,6 +34,10 @@
 # finetune.json's learning rate, RSP_FREEZE its freeze_encoder_epochs (the CNN encoder frozen for the first
 # epochs of finetuning, FreezeForEpochs), RSP_DIR names its folder (default rsp; compared in compare_RSP_DIR); REUSE_RSO=0
 # trains RSO instead of reusing the SFERA bundle's cross-validation folds (whenever PRETRAINING_DATA is not ACDC).
+# SSO_EPOCHS overrides the profile's SSO epochs and SSO_DIR names the SSO's folder (default sso), from which RSP starts
+# (scripts/sso_epochs_inner.sh). Several runs with different SSO_DIR / RSP_DIR may share one OUT_DIR side by side:
+# the steps they share (linking, masks, images, RSO) hold a lock (flock on foldK/.shared.lock), so one does them
+# and the others wait for it and then find them done.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 [ $# -ge 2 ] || { echo "usage: $0 tiny|cpu|gpu OUT_DIR [FOLD ...]" >&2; exit 2; }
@@ -59,6 +63,8 @@ case $PROFILE in
     *) echo "error: $PROFILE: unknown profile (tiny, cpu or gpu)" >&2; exit 2 ;;
 esac
 N=${SYN_SUBJECTS:-$N}
+SSO_EPOCHS=${SSO_EPOCHS:-$SSO_EPOCHS}
+SSO=${SSO_DIR:-sso}
 FT_EPOCHS=${RSP_EPOCHS:-$FT_EPOCHS}
 [ "${REUSE_RSO:-1}" = 1 ] || RSO_REUSE=""
 RSP=${RSP_DIR:-rsp}
@@ -73,6 +79,8 @@ for K in $FOLDS; do
     mkdir -p "$F"
     # setting (a) trains the real models on the fold's split of DATA; (b) on real_train, all of it
     if [ "$SETTING" = a ]; then REAL=(--dataset_dir "$DATA" --fold "$K"); else REAL=(--dataset_dir "$F/real_train" --fold -1); fi
+    exec 9> "$F/.shared.lock"
+    flock 9    # linking, masks, images: shared by runs side by side on this OUT_DIR
     if [ ! -f "$F/real_train/.done" ]; then
         log "fold $K: linking its training subjects (setting $SETTING)"
         "$PY" - "$DATA" "$F/real_train" "$K" "$SETTING" <<'EOF'
@@ -98,12 +106,14 @@ EOF
         log "fold $K: synthetic images ($GAN)"
         timed "$PY" -m cardio_monai synthesize-images "$F/masks" --out "$F/images" --bundle "$GAN"
     fi
-    if [ ! -f "$F/sso/model.pt" ]; then
-        log "fold $K: SSO, $SSO_EPOCHS epochs"
+    flock -u 9
+    if [ ! -f "$F/$SSO/model.pt" ]; then
+        log "fold $K: SSO, $SSO_EPOCHS epochs into $SSO/"
         timed "$PY" -m monai.bundle run --config_file "['$B/configs/train.json','$B/configs/sso.json']" \
-            --bundle_root $B --dataset_dir "$F/images/manifest.csv" --ckpt_dir "$F/sso" --output_dir "$F/sso" \
+            --bundle_root $B --dataset_dir "$F/images/manifest.csv" --ckpt_dir "$F/$SSO" --output_dir "$F/$SSO" \
             --max_epochs "$SSO_EPOCHS" "${NET[@]}"
     fi
+    flock 9    # RSO: shared
     if [ ! -f "$F/rso/test/predictions.csv" ] && [ -n "$RSO_REUSE" ] && [ -f "$RSO_REUSE/fold${K}_predictions.csv" ]; then
         log "fold $K: RSO reused from $RSO_REUSE"
         mkdir -p "$F/rso/test"
@@ -116,14 +126,21 @@ EOF
             --max_epochs "$RSO_EPOCHS" --val_interval "$RSO_EPOCHS" --ckpt_dir "$F/rso" \
             --output_dir "$F/rso" "${NET[@]}"
     fi
+    if [ ! -f "$F/rso/test/predictions.csv" ]; then
+        log "fold $K: rso predicts the test subjects"
+        "$PY" -m monai.bundle run --config_file "['$B/configs/train.json','$B/configs/evaluate.json']" \
+            --bundle_root $B --dataset_dir "$DATA" --fold "$K" --ckpt_dir "$F/rso" --output_dir "$F/rso/test" \
+            "${NET[@]}"
+    fi
+    flock -u 9
     if [ ! -f "$F/$RSP/model.pt" ]; then
-        log "fold $K: RSP, $FT_EPOCHS epochs from sso/model.pt into $RSP/ ${FT_LR[*]}"
+        log "fold $K: RSP, $FT_EPOCHS epochs from $SSO/model.pt into $RSP/ ${FT_LR[*]}"
         timed "$PY" -m monai.bundle run --config_file "['$B/configs/train.json','$B/configs/finetune.json']" \
-            --bundle_root $B "${REAL[@]}" --pretrained_checkpoint "$F/sso/model.pt" \
+            --bundle_root $B "${REAL[@]}" --pretrained_checkpoint "$F/$SSO/model.pt" \
             --max_epochs "$FT_EPOCHS" --val_interval "$FT_EPOCHS" --ckpt_dir "$F/$RSP" --output_dir "$F/$RSP" \
             "${FT_LR[@]}" "${NET[@]}"
     fi
-    for E in sso rso "$RSP"; do
+    for E in "$SSO" "$RSP"; do
         if [ ! -f "$F/$E/test/predictions.csv" ]; then
             log "fold $K: $E predicts the test subjects"
             "$PY" -m monai.bundle run --config_file "['$B/configs/train.json','$B/configs/evaluate.json']" \
@@ -135,14 +152,14 @@ EOF
     log "fold $K: RSP ($RSP) against RSO"
     "$PY" -m cardio_monai evaluate "$F/$RSP/test/predictions.csv" "$F/$RSP/test/reference.csv" \
         --predictions2 "$F/rso/test/predictions.csv" --out "$F/$CMP"
-    "$PY" - "$F" "$RSP" "$CMP" <<'EOF'
+    "$PY" - "$F" "$SSO" "$RSP" "$CMP" <<'EOF'
 import sys
 from pathlib import Path
 
 from cardio_monai.evaluation.experiments import write_experiments
 
-f, rsp, cmp = Path(sys.argv[1]), sys.argv[2], sys.argv[3]
-runs = {name: (f / e / "test" / "predictions.csv", f / e / "test" / "reference.csv") for name, e in (("SSO", "sso"), ("RSO", "rso"), ("RSP", rsp))}
+f, sso, rsp, cmp = Path(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4]
+runs = {name: (f / e / "test" / "predictions.csv", f / e / "test" / "reference.csv") for name, e in (("SSO", sso), ("RSO", "rso"), ("RSP", rsp))}
 print(write_experiments(runs, f / cmp)["n_subjects"], "subjects ->", f / cmp / "experiments.md")
 EOF
 done
