@@ -4,7 +4,8 @@
 # training resumes from its last epoch (MONAI CheckpointSaver/Loader), a missing evaluation is redone.
 #   bash scripts/segmentation_cv.sh OUT_DIR [EPOCHS] [FOLDS]
 # Env: DATA (default ../shared/data/acdc/training), PYTHON (default python), TRAIN_ARGS (more arguments of
-# train.json, e.g. "--small_cavity_weight 4").
+# train.json, e.g. "--small_cavity_weight 4"), CONFIGS (configs layered on train.json for training, e.g.
+# "synthetic.json").
 set -euo pipefail
 OUT=${1:?usage: segmentation_cv.sh OUT_DIR [EPOCHS] [FOLDS]}
 EPOCHS=${2:-20}
@@ -13,6 +14,8 @@ HERE=$(cd "$(dirname "$0")/.." && pwd)
 DATA=$(cd "${DATA:-$HERE/../shared/data/acdc/training}" && pwd)
 PY=${PYTHON:-python}
 BUNDLE=$HERE/bundles/cardiac_lv_segmentation
+TRAIN_CONFIGS="'configs/train.json'"
+for c in ${CONFIGS:-}; do TRAIN_CONFIGS="$TRAIN_CONFIGS,'configs/$c'"; done
 mkdir -p "$OUT"
 for f in $FOLDS; do
     fold=$f; [ "$f" = all ] && fold=-1
@@ -21,7 +24,7 @@ for f in $FOLDS; do
     cp "$BUNDLE"/configs/*.json "$BUNDLE"/configs/logging.conf "$dir/configs/"
     if [ ! -f "$dir/models/model.pt" ]; then
         start=$(date +%s)
-        (cd "$dir" && "$PY" -m monai.bundle run --config_file configs/train.json --bundle_root . \
+        (cd "$dir" && "$PY" -m monai.bundle run --config_file "[$TRAIN_CONFIGS]" --bundle_root . \
             --meta_file configs/metadata.json --dataset_dir "$DATA" --fold "$fold" --max_epochs "$EPOCHS" \
             $([ "$fold" = -1 ] && echo "--val_interval 1000") ${TRAIN_ARGS:-} > train.log 2>&1)
         echo "fold $f: trained $EPOCHS epochs in $(( $(date +%s) - start )) s" | tee -a "$OUT/timing.txt"

@@ -27,32 +27,4 @@ for w in $WEIGHTS; do
     DATA="$OUT/outer_train" PYTHON="$PY" TRAIN_ARGS="--cavity_area_weight $w" \
         bash scripts/segmentation_cv.sh "$OUT/w$w" "${EPOCHS:-40}" 0
 done
-"$PY" - "$OUT" <<'PYEOF'
-import json
-import sys
-from pathlib import Path
-
-from cardio_monai.segmentation.evaluate import summarise_dice
-
-out = Path(sys.argv[1])
-files = sorted(out.glob("w*/fold0/eval/metrics.json"), key=lambda f: float(f.parts[-4][1:]))
-rows = {f.parts[-4][1:]: json.loads(f.read_text()) for f in files}
-figure = lambda m, q, k="rmse": m[q][k]["value"]  # noqa: E731
-
-
-def lv_dice(w: str, phase: str) -> float:
-    return summarise_dice([out / f"w{w}" / "fold0" / "eval" / "dice.csv"])[f"LV_{phase}"]["mean"]
-
-
-head = "| weight | EDV RMSE (ml) | ESV RMSE (ml) | ESV bias (ml) | EF RMSE (%) | LV Dice ED | LV Dice ES |"
-lines = [head, "|---|---|---|---|---|---|---|"]
-for w, m in rows.items():
-    cells = [figure(m, "EDV"), figure(m, "ESV"), figure(m, "ESV", "bias"), figure(m, "EF")]
-    cells += [lv_dice(w, "ED"), lv_dice(w, "ES")]
-    lines.append(f"| {w} | " + " | ".join(f"{c:.2f}" for c in cells[:4]) + f" | {cells[4]:.4f} | {cells[5]:.4f} |")
-chosen = min(rows, key=lambda w: figure(rows[w], "EF"))
-(out / "inner_summary.md").write_text("\n".join(lines) + f"\n\nchosen (lowest inner EF RMSE): {chosen}\n")
-(out / "inner_summary.json").write_text(json.dumps({"weights": rows, "chosen": chosen}, indent=2) + "\n")
-(out / "chosen.txt").write_text(chosen + "\n")
-print("\n".join(lines), "\nchosen:", chosen)
-PYEOF
+"$PY" scripts/segmentation_summary.py "$OUT" w weight

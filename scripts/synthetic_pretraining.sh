@@ -73,6 +73,9 @@ FT_LR=(); [ -z "${RSP_LR:-}" ] || FT_LR=(--learning_rate "$RSP_LR")
 [ "$SETTING" = a ] || RSO_REUSE=""
 log() { echo "[$(date -u +%H:%M:%S)] $*"; }
 timed() { local t0=$SECONDS; "$@"; log "  took $((SECONDS - t0)) s"; }
+# the numbers are bit-reproducible only at the same thread count on the same CPU (docs/synthetic_pretraining.md,
+# "Reproducibility"): both go into the log
+log "threads: OMP_NUM_THREADS=${OMP_NUM_THREADS:-unset}, torch $("$PY" -c 'import torch; print(torch.__version__, "threads", torch.get_num_threads())'), CPU: $(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo 2>/dev/null | head -1)"
 
 for K in $FOLDS; do
     F=$OUT/fold$K

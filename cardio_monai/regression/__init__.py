@@ -1,9 +1,10 @@
 """SFERA regression: the pieces its bundle configs name (batch preparation, loss, handlers,
-augmentation, target range, the synthetic-pretraining datalists) and prediction of studies on disk."""
+augmentation, target range, the imbalanced real subset of the pretraining experiment) and prediction of
+studies on disk."""
 
 from cardio_monai.regression.augmentation import augmentation
 from cardio_monai.regression.batch import SFERABatch
-from cardio_monai.regression.cohorts import imbalanced_subset, source_datalist, source_split
+from cardio_monai.regression.cohorts import imbalanced_subset
 from cardio_monai.regression.handlers import FitRidgeHead, PredictionWriter
 from cardio_monai.regression.head import fit_target_range, sequence_features
 from cardio_monai.regression.losses import VolumeSliceLoss
@@ -21,7 +22,5 @@ __all__ = [
     "prediction_rows",
     "resume_path",
     "sequence_features",
-    "source_datalist",
-    "source_split",
     "write_predictions",
 ]

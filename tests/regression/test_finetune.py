@@ -12,8 +12,9 @@ import torch
 from monai.bundle import ConfigParser
 
 from cardio_monai.cli import main
+from cardio_monai.data import draw_by_source, source_datalist, source_split
 from cardio_monai.io import InputError
-from cardio_monai.regression import imbalanced_subset, resume_path, source_datalist, source_split
+from cardio_monai.regression import imbalanced_subset, resume_path
 
 REPO = Path(__file__).resolve().parents[2]
 SFERA = REPO / "bundles" / "cardiac_sfera_regression"
@@ -37,6 +38,16 @@ def test_source_split_keeps_every_source_on_one_side():
     assert {i["group"] for i in source_split(items, 0.1, 4)[1]} != val_sources
     with pytest.raises(ValueError, match="val_fraction"):
         source_split(items, 1.0)
+
+
+def test_draw_by_source_takes_every_source_once_before_any_twice():
+    items = _items(7, 4)
+    drawn = draw_by_source(items, 10, seed=1)
+    assert len(drawn) == 10 and len({i["subject"] for i in drawn}) == 10
+    counts = [sum(i["group"] == g for i in drawn) for g in {i["group"] for i in items}]
+    assert sorted(counts) == [1, 1, 1, 1, 2, 2, 2]  # 7 sources once, then 3 a second time
+    assert draw_by_source(items, 10, seed=1) == drawn and draw_by_source(items, 10, seed=2) != drawn
+    assert len(draw_by_source(items, 100)) == 28 and draw_by_source(items, 0) == []
 
 
 def test_imbalanced_subset_keeps_high_ef_and_draws_low_ef_to_the_fraction():

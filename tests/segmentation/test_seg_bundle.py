@@ -68,6 +68,33 @@ def test_small_cavity_weight_switches_the_shuffle_for_a_weighted_sampler(phantom
         assert len(loader.sampler) == len(loader.dataset)
 
 
+def test_synthetic_json_adds_synthetic_subjects_spread_over_sources(phantoms, tmp_path):
+    from monai.bundle import ConfigParser
+
+    # a synthetic cohort's manifest (synthesize-images columns) over the phantoms' frames: 4 variants of 2 sources
+    rows = ["subject,source_subject,EDV_ml,ESV_ml,ed_image_path,es_image_path,ed_label_path,es_label_path"]
+    for k in range(4):
+        p = phantoms / f"patient{k + 1:03d}" / f"patient{k + 1:03d}"
+        ed, es = f"{p}_frame01", f"{p}_frame02"
+        rows.append(f"syn{k},src{k % 2},120,60,{ed}.nii.gz,{es}.nii.gz,{ed}_gt.nii.gz,{es}_gt.nii.gz")
+    (tmp_path / "manifest.csv").write_text("\n".join(rows) + "\n")
+    parser = ConfigParser()
+    parser.read_config([str(CONFIGS / "train.json"), str(CONFIGS / "synthetic.json")])
+    parser.update({**TINY, "dataset_dir": str(phantoms), "bundle_root": ".", "channels": [4, 8], "strides": [2]})
+    parser.update({"synthetic_manifest": str(tmp_path / "manifest.csv"), "synthetic_subjects": 2})
+    data = parser.get_parsed_content("train#stacks#data")
+    real = parser.get_parsed_content("split")[0]
+    assert data[: len(real)] == real and {d["subject"] for d in data[len(real) :]} in (
+        {"syn0", "syn1"},
+        {"syn0", "syn3"},
+        {"syn2", "syn1"},
+        {"syn2", "syn3"},
+    )  # one variant of each source
+    frames = parser.get_parsed_content("train#frames")
+    assert {f["subject"] for f in frames} == {d["subject"] for d in data}
+    assert all(f["label"].max() == 3 for f in frames if f["subject"] == data[-1]["subject"] and f["label"].any())
+
+
 def test_multi_gpu_train_runs_under_torchrun_on_cpu(phantoms, tmp_path):
     import os
 
