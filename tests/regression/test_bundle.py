@@ -165,3 +165,27 @@ def test_torchrun_two_processes_gloo(phantom_acdc, tmp_path):
     assert proc.returncode == 0, proc.stderr[-3000:]
     state = torch.load(tmp_path / "models" / "model.pt", weights_only=True)
     assert bool(state["head.fitted_"])
+
+
+def test_sso_resumed_from_its_first_epoch_gives_the_uninterrupted_weights(phantom_acdc, tmp_path):
+    """sso.json's resume checkpoint holds the random state (shuffling, augmentation): an SSO run resumed after
+    its first epoch ends with the weights of the run that was never stopped."""
+    manifest = tmp_path / "synthetic.csv"
+    rows = [f"syn_{k},{phantom_acdc / f'patient{k + 1:03d}'},patient{k // 2 + 1:03d}" for k in range(6)]
+    manifest.write_text("subject,image_path,source_subject\n" + "\n".join(rows) + "\n")
+    kw = overrides(tmp_path, manifest, max_epochs=2, val_fraction=0.34)
+
+    def run() -> dict:
+        wf = _workflow(["train.json", "sso.json"], "train", **kw)
+        wf.run()
+        wf.finalize()
+        return torch.load(tmp_path / "models" / "model.pt", weights_only=True)
+
+    reference = run()
+    models = tmp_path / "models"
+    assert sorted(p.name for p in models.glob("resume_*.pt")) == [f"resume_checkpoint_epoch={e}.pt" for e in (1, 2)]
+    (models / "resume_checkpoint_epoch=2.pt").unlink()
+    (models / "model.pt").unlink()
+    resumed = run()
+    assert reference.keys() == resumed.keys()
+    assert all(torch.equal(reference[k], resumed[k]) for k in reference)
