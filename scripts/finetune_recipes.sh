@@ -21,13 +21,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 OUT=${1:?usage: finetune_recipes.sh OUT_DIR}
-PY=${PYTHON:-.venv/bin/python}
-DATA=${CARDIO_MONAI_DATA:-../shared/data}/acdc/training
 RECIPES=${RECIPES:-"60:5e-4 60:1e-4 20:5e-4 20:1e-4"}
 SSO_CHECKPOINT=${SSO_CHECKPOINT:-bundles/cardiac_sfera_regression/models/sso.pt}
 B=bundles/cardiac_sfera_regression
-mkdir -p "$OUT"
-[ -f "$OUT/outer_train/.done" ] || "$PY" scripts/link_outer_train.py "$DATA" "$OUT/outer_train"
+source scripts/outer_train.sh
 for recipe in $RECIPES; do
     IFS=: read -r epochs lr freeze <<< "$recipe"
     dir="rsp_e${epochs}_lr${lr}"; [ -z "$freeze" ] || dir="${dir}_freeze${freeze}"

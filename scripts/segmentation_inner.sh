@@ -18,11 +18,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 OUT=${1:?usage: segmentation_inner.sh OUT_DIR [WEIGHTS]}
 WEIGHTS=${2:-"0 0.5 1"}
-PY=${PYTHON:-.venv/bin/python}
-DATA=${CARDIO_MONAI_DATA:-../shared/data}/acdc/training
-mkdir -p "$OUT"
-OUT=$(cd "$OUT" && pwd)
-[ -f "$OUT/outer_train/.done" ] || "$PY" scripts/link_outer_train.py "$DATA" "$OUT/outer_train"
+source scripts/outer_train.sh
 for w in $WEIGHTS; do
     DATA="$OUT/outer_train" PYTHON="$PY" TRAIN_ARGS="--cavity_area_weight $w" \
         bash scripts/segmentation_cv.sh "$OUT/w$w" "${EPOCHS:-40}" 0

@@ -17,11 +17,7 @@ cd "$(dirname "$0")/.."
 OUT=${1:?usage: segmentation_synthetic_inner.sh OUT_DIR MANIFEST [COUNTS]}
 MANIFEST=$(realpath "${2:?usage: segmentation_synthetic_inner.sh OUT_DIR MANIFEST [COUNTS]}")
 COUNTS=${3:-"0 60"}
-PY=${PYTHON:-.venv/bin/python}
-DATA=${CARDIO_MONAI_DATA:-../shared/data}/acdc/training
-mkdir -p "$OUT"
-OUT=$(cd "$OUT" && pwd)
-[ -f "$OUT/outer_train/.done" ] || "$PY" scripts/link_outer_train.py "$DATA" "$OUT/outer_train"
+source scripts/outer_train.sh
 for n in $COUNTS; do
     configs=""; args=""
     [ "$n" = 0 ] || { configs=synthetic.json; args="--synthetic_manifest $MANIFEST --synthetic_subjects $n"; }

@@ -17,11 +17,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 OUT=${1:?usage: sso_epochs_inner.sh OUT_DIR}
-PY=${PYTHON:-.venv/bin/python}
-DATA=${CARDIO_MONAI_DATA:-../shared/data}/acdc/training
 SSO_LENGTHS=${SSO_LENGTHS:-"2 5"}
-mkdir -p "$OUT"
-[ -f "$OUT/outer_train/.done" ] || "$PY" scripts/link_outer_train.py "$DATA" "$OUT/outer_train"
+source scripts/outer_train.sh
 pids=()
 for epochs in $SSO_LENGTHS; do
     PRETRAINING_DATA="$OUT/outer_train" REUSE_RSO=0 SSO_EPOCHS="$epochs" SSO_DIR="sso_e$epochs" \
