@@ -17,8 +17,8 @@ class WeightEMA:
     (``decay`` per step), and save its state dict (the network's own keys, loadable into the same
     architecture with ``weights_only=True``) to ``save_path`` after every epoch and at the end.
 
-    The average starts from the weights at the first update; it is not part of the resume checkpoint,
-    so a resumed run starts a new average.
+    The average starts from the weights at the first update. ``average`` (an ``AveragedModel``, with its
+    count of updates) is an entry of the GauGAN bundle's resume checkpoint, so a resumed run continues it.
     """
 
     def __init__(self, network: torch.nn.Module, decay: float = 0.999, save_path: str | Path | None = None):

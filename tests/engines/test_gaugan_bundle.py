@@ -60,6 +60,30 @@ def test_train_resume_and_generator_weights(tmp_path):
     assert out.shape == (1, 2, 64, 64) and bool(torch.isfinite(out).all())
 
 
+def test_a_run_resumed_after_its_first_epoch_ends_with_the_uninterrupted_weights(tmp_path):
+    """The resume checkpoint holds the random state (shuffling, augmentation, the painted region, the
+    generator's noise) and the EMA average, and a run in a folder with one resumes by itself: the generator,
+    the discriminator and the EMA weights of a run resumed after epoch 1 equal those of the run never stopped."""
+    data = write_phantoms(tmp_path / "phantoms")
+    models = tmp_path / "models"
+
+    def run() -> dict:
+        wf = _workflow(tmp_path, data, max_epochs=2)
+        wf.run()
+        return {name: torch.load(models / name, weights_only=True) for name in ("model.pt", "model_ema.pt")}
+
+    reference = run()
+    last = torch.load(models / "resume_checkpoint_epoch=2.pt", weights_only=True)["discriminator"]
+    (models / "resume_checkpoint_epoch=2.pt").unlink()
+    for name in reference:
+        (models / name).unlink()
+    resumed = run()
+    again = torch.load(models / "resume_checkpoint_epoch=2.pt", weights_only=True)["discriminator"]
+    for name, weights in reference.items():
+        assert all(torch.equal(weights[k], resumed[name][k]) for k in weights), name
+    assert all(torch.equal(last[k], again[k]) for k in last)
+
+
 def test_the_plain_recipe_and_the_warm_start_from_a_plain_generator(tmp_path):
     data = write_phantoms(tmp_path / "phantoms")
     wf = _workflow(tmp_path / "plain", data, max_epochs=1, background=False)
