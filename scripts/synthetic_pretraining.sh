@@ -54,18 +54,21 @@ DATA=${PRETRAINING_DATA:-${CARDIO_MONAI_DATA:-../shared/data}/acdc/training}
 B=bundles/cardiac_sfera_regression
 GAN=${GAN_BUNDLE:-bundles/cardiac_gaugan_synthesis}
 case $PROFILE in
-    tiny) N=24; SSO_EPOCHS=2; FT_EPOCHS=2; RSO_EPOCHS=2; RSO_REUSE=""
+    tiny) N=24; SSO_E=2; FT_EPOCHS=2; RSO_EPOCHS=2; RSO_REUSE=""
           NET=(--pixel_mm 3.0 --crop_size 32 --base_channels 4 --n_blocks 2 --batch_size 2) ;;
-    cpu)  N=4000; SSO_EPOCHS=2; FT_EPOCHS=60; RSO_EPOCHS=120; NET=()
+    cpu)  N=4000; SSO_E=2; FT_EPOCHS=60; RSO_EPOCHS=120; NET=()
           RSO_REUSE=$B/docs/results/cv5/folds ;;
-    gpu)  N=22653; SSO_EPOCHS=30; FT_EPOCHS=120; RSO_EPOCHS=120; RSO_REUSE=""
+    gpu)  N=22653; SSO_E=30; FT_EPOCHS=120; RSO_EPOCHS=120; RSO_REUSE=""
           NET=(--pixel_mm 1.0 --crop_size 150 --base_channels 32 --batch_size 8) ;;
     *) echo "error: $PROFILE: unknown profile (tiny, cpu or gpu)" >&2; exit 2 ;;
 esac
 N=${SYN_SUBJECTS:-$N}
-SSO_EPOCHS=${SSO_EPOCHS:-$SSO_EPOCHS}
 SSO=${SSO_DIR:-sso}
 FT_EPOCHS=${RSP_EPOCHS:-$FT_EPOCHS}
+SSO_EPOCHS=${SSO_EPOCHS:-$SSO_E}   # the environment's, else the profile's
+for v in SSO_EPOCHS:$SSO_EPOCHS RSP_EPOCHS:$FT_EPOCHS; do
+    [[ ${v#*:} =~ ^[1-9][0-9]*$ ]] || { echo "error: ${v/:/=}: expected a positive whole number of epochs" >&2; exit 2; }
+done
 [ "${REUSE_RSO:-1}" = 1 ] || RSO_REUSE=""
 RSP=${RSP_DIR:-rsp}
 FT_LR=(); [ -z "${RSP_LR:-}" ] || FT_LR=(--learning_rate "$RSP_LR")

@@ -61,9 +61,10 @@ def test_tiny_profile_runs_every_step_without_leakage_and_resumes(tmp_path):
 def test_tiny_setting_b_trains_every_model_on_the_imbalanced_subset_and_tests_on_the_fold(tmp_path):
     data = write_phantoms(tmp_path / "acdc", n=15)  # EF 25-73 %
     out = tmp_path / "study_b"
-    done = _run(data, out, SETTING="b")
+    done = _run(data, out, SETTING="b", SSO_EPOCHS="3")  # and the SSO's length from the environment
     assert done.returncode == 0, done.stderr[-3000:]
     f = out / "fold0"
+    assert "SSO, 3 epochs" in done.stdout and (f / "sso" / "resume_checkpoint_epoch=3.pt").is_file()
     train = {p.name for p in (f / "real_train").iterdir() if not p.name.startswith(".")}
     assert 6 <= len(train) < 12
     ef = study_ef_pct(study_datalist(f / "real_train"))  # the reference EF (%) of each kept subject
@@ -82,4 +83,7 @@ def test_driver_refuses_an_unknown_setting_before_any_work(tmp_path):
     assert bad.returncode == 2 and "SETTING=c" in bad.stderr
     bad = _run(tmp_path, tmp_path / "out", EF_DISTRIBUTION="real")
     assert bad.returncode == 2 and "EF_DISTRIBUTION=real" in bad.stderr
+    for name, value in (("SSO_EPOCHS", "five"), ("RSP_EPOCHS", "0")):
+        bad = _run(tmp_path, tmp_path / "out", **{name: value})
+        assert bad.returncode == 2 and "epochs" in bad.stderr and value in bad.stderr
     assert not (tmp_path / "out").exists()
