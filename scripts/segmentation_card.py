@@ -236,6 +236,9 @@ python -m monai.bundle run --config_file configs/inference.json
 python -m monai.bundle run --config_file configs/inference.json --dataset_dir INPUT --output_dir OUT
 # training (fold 0 of the 5-fold split; --fold -1: all subjects, as the shipped weights); resumes when killed
 python -m monai.bundle run --config_file configs/train.json --dataset_dir ACDC --fold 0
+# the same with N synthetic subjects of a synthesize-images cohort added (an experiment, not the shipped recipe)
+python -m monai.bundle run --config_file "['configs/train.json','configs/synthetic.json']" --dataset_dir ACDC \\
+    --fold 0 --synthetic_manifest SYNTHETIC/manifest.csv --synthetic_subjects 60
 # evaluation of the trained fold on its held-out subjects -> eval/metrics.json, dice.csv, plots
 python -m monai.bundle run --config_file "['configs/inference.json','configs/evaluate.json']" --dataset_dir ACDC --fold 0
 # ED/ES found by the segmenter and by the intensity heuristic against the phases a dataset names
