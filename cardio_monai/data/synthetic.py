@@ -15,12 +15,11 @@ from typing import Any
 
 import numpy as np
 
+from cardio_monai.columns import SOURCE_SUBJECT
 from cardio_monai.data.studies import study_datalist
 from cardio_monai.errors import InputError
 from cardio_monai.io.manifest import read_manifest_rows
 from cardio_monai.keys import GROUP, SUBJECT
-
-SOURCE_COLUMN = "source_subject"
 
 
 def source_datalist(manifest: str | Path) -> list[dict[str, Any]]:
@@ -31,13 +30,13 @@ def source_datalist(manifest: str | Path) -> list[dict[str, Any]]:
         InputError: the manifest has no ``source_subject`` column or a row without one.
     """
     rows = read_manifest_rows(manifest)
-    if SOURCE_COLUMN not in rows[0]:
-        raise InputError(manifest, f"no {SOURCE_COLUMN!r} column: not a synthetic cohort manifest")
+    if SOURCE_SUBJECT not in rows[0]:
+        raise InputError(manifest, f"no {SOURCE_SUBJECT!r} column: not a synthetic cohort manifest")
     sources = {}
     for n, row in enumerate(rows, 2):
-        if not row[SOURCE_COLUMN]:
-            raise InputError(manifest, f"line {n}: empty {SOURCE_COLUMN}")
-        sources[row["subject"]] = row[SOURCE_COLUMN]
+        if not row[SOURCE_SUBJECT]:
+            raise InputError(manifest, f"line {n}: empty {SOURCE_SUBJECT}")
+        sources[row[SUBJECT]] = row[SOURCE_SUBJECT]
     items = study_datalist(manifest, with_groups=False)
     for item in items:
         item[GROUP] = sources[item[SUBJECT]]

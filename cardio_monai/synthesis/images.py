@@ -20,7 +20,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from cardio_monai.columns import IMAGE_MANIFEST_COLUMNS, SUBJECT
+from cardio_monai.columns import IMAGE_MANIFEST_COLUMNS, SOURCE_SUBJECT, SUBJECT
 from cardio_monai.constants import QUANTILE_HIGH_PCT, QUANTILE_LOW_PCT, SYN_REGION_MARGIN_PX
 from cardio_monai.errors import InputError
 from cardio_monai.io.manifest import csv_text
@@ -198,14 +198,14 @@ class CohortSynthesizer:
         if not self.background or not rows:
             return None
         for row in rows:
-            if not row.get("source_subject"):
+            if not row.get(SOURCE_SUBJECT):
                 raise InputError(
                     mask_dir / MANIFEST,
                     f"subject {row[SUBJECT]!r}: no source_subject for background-preserving synthesis",
                 )
-        frames = SourceFrames(cohort_sources(mask_dir, self.sources), [r["source_subject"] for r in rows])
+        frames = SourceFrames(cohort_sources(mask_dir, self.sources), [r[SOURCE_SUBJECT] for r in rows])
         frames.check()
-        first = {r["source_subject"]: r for r in reversed(rows)}
+        first = {r[SOURCE_SUBJECT]: r for r in reversed(rows)}
         for subject, row in first.items():
             path = mask_dir / row["ed_path"]
             _, affine, _ = load_nifti(path, ndim=(3,))
@@ -222,7 +222,7 @@ class CohortSynthesizer:
             return out / f"{name}_ED.nii.gz", out / f"{name}_ES.nii.gz"
 
         todo = [r for r in rows if not all(p.is_file() for p in outputs(r))]  # resumable: finished ones are kept
-        todo.sort(key=lambda r: r.get("source_subject", ""))  # each source read once
+        todo.sort(key=lambda r: r.get(SOURCE_SUBJECT, ""))  # each source read once
         sources = self._source_frames(mask_dir, todo)
         out.mkdir(parents=True, exist_ok=True)
         for tmp in out.glob(".part-*"):  # temporaries of a killed run
@@ -233,7 +233,7 @@ class CohortSynthesizer:
             ed = load_label(ed_path)
             es = load_label(es_path, shape=ed.shape)
             _, affine, zooms = load_nifti(ed_path, ndim=(3,))
-            source = None if sources is None else sources.frames(row["source_subject"], affine, ed.shape, ed_path)
+            source = None if sources is None else sources.frames(row[SOURCE_SUBJECT], affine, ed.shape, ed_path)
             frames = synthesize_stack(
                 ed,
                 es,
@@ -250,7 +250,7 @@ class CohortSynthesizer:
         written = [
             {
                 "subject": row["subject"],
-                "source_subject": row.get("source_subject", ""),
+                SOURCE_SUBJECT: row.get(SOURCE_SUBJECT, ""),
                 "operation": row.get("operation", ""),
                 "EDV_ml": row["EDV_ml"],
                 "ESV_ml": row["ESV_ml"],
