@@ -13,6 +13,18 @@ APP_DIR = Path(__file__).resolve().parent
 """The app folder: the one MONAI Label's ``--app`` takes (it holds ``main.py``)."""
 
 
+APP_SUBDIRS = ("model", "logs")
+"""Folders MONAI Label expects in the app folder (``lib`` ships with the package)."""
+
+
 def app_dir() -> Path:
-    """The folder of the MONAI Label app, for ``monailabel start_server --app``."""
+    """The folder of the MONAI Label app, for ``monailabel start_server --app``, with the folders MONAI Label
+    expects in it made first (``exist_ok``): monailabel 0.8.5 makes them with a check-then-``makedirs`` that
+    fails with ``FileExistsError`` when two servers of the app start at once. Where the package folder is
+    read-only they cannot be made and MONAI Label reports it."""
+    for name in APP_SUBDIRS:
+        try:
+            (APP_DIR / name).mkdir(exist_ok=True)
+        except OSError:
+            pass
     return APP_DIR

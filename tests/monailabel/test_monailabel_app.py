@@ -230,6 +230,17 @@ def test_app_folder_command_needs_no_monailabel():
     assert (app_dir() / "main.py").is_file()
 
 
+def test_app_folder_holds_the_folders_monailabel_makes(tmp_path, monkeypatch):
+    """monailabel 0.8.5 makes model/ and logs/ with check-then-makedirs (two servers starting at once: the
+    second's FileExistsError); the app folder command makes them first, and a second call is harmless."""
+    import cardio_monai.monailabel_app as app_package
+
+    monkeypatch.setattr(app_package, "APP_DIR", tmp_path)
+    assert app_package.app_dir() == tmp_path
+    assert sorted(p.name for p in tmp_path.iterdir() if p.is_dir()) == sorted(app_package.APP_SUBDIRS)
+    assert app_package.app_dir() == tmp_path
+
+
 def test_monailabel_is_imported_only_inside_the_app():
     """No module outside ``cardio_monai/monailabel_app`` imports monailabel, fastapi or the app, and the
     app's ``__init__`` and its measuring module (``lib/cine.py``) import neither."""
