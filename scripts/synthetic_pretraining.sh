@@ -32,7 +32,8 @@
 # (the cohort's EF drawn like the real training subjects': the paper's ablation, docs/synthetic_masks.md).
 # Finetuning recipes (scripts/finetune_recipes.sh): RSP_EPOCHS and RSP_LR override the profile's RSP epochs and
 # finetune.json's learning rate, RSP_FREEZE its freeze_encoder_epochs (the CNN encoder frozen for the first
-# epochs of finetuning, FreezeForEpochs), RSP_DIR names its folder (default rsp; compared in compare_RSP_DIR); REUSE_RSO=0
+# epochs of finetuning, FreezeForEpochs), RSP_SEED its --seed (default 0; the seed repeats of the docs: RSP_SEED=1
+# RSP_DIR=rsp_seed1), RSP_DIR names its folder (default rsp; compared in compare_RSP_DIR); REUSE_RSO=0
 # trains RSO instead of reusing the SFERA bundle's cross-validation folds (whenever PRETRAINING_DATA is not ACDC).
 # SSO_EPOCHS overrides the profile's SSO epochs and SSO_DIR names the SSO's folder (default sso), from which RSP starts
 # (scripts/sso_epochs_inner.sh). Several runs with different SSO_DIR / RSP_DIR may share one OUT_DIR side by side:
@@ -73,6 +74,8 @@ done
 RSP=${RSP_DIR:-rsp}
 FT_LR=(); [ -z "${RSP_LR:-}" ] || FT_LR=(--learning_rate "$RSP_LR")
 [ -z "${RSP_FREEZE:-}" ] || FT_LR+=(--freeze_encoder_epochs "$RSP_FREEZE")
+RSP_SEED=${RSP_SEED:-0}   # the RSP's --seed (augmentation, batch order): the seed repeats, each with its own RSP_DIR
+[[ $RSP_SEED =~ ^[0-9]+$ ]] || { echo "error: RSP_SEED=$RSP_SEED: expected a whole number" >&2; exit 2; }
 [ "$SETTING" = a ] || RSO_REUSE=""
 log() { echo "[$(date -u +%H:%M:%S)] $*"; }
 timed() { local t0=$SECONDS; "$@"; log "  took $((SECONDS - t0)) s"; }
@@ -140,11 +143,11 @@ EOF
     fi
     flock -u 9
     if [ ! -f "$F/$RSP/model.pt" ]; then
-        log "fold $K: RSP, $FT_EPOCHS epochs from $SSO/model.pt into $RSP/ ${FT_LR[*]}"
+        log "fold $K: RSP, $FT_EPOCHS epochs from $SSO/model.pt into $RSP/, seed $RSP_SEED ${FT_LR[*]}"
         timed "$PY" -m monai.bundle run --config_file "['$B/configs/train.json','$B/configs/finetune.json']" \
             --bundle_root $B "${REAL[@]}" --pretrained_checkpoint "$F/$SSO/model.pt" \
             --max_epochs "$FT_EPOCHS" --val_interval "$FT_EPOCHS" --ckpt_dir "$F/$RSP" --output_dir "$F/$RSP" \
-            "${FT_LR[@]}" "${NET[@]}"
+            --seed "$RSP_SEED" "${FT_LR[@]}" "${NET[@]}"
     fi
     for E in "$SSO" "$RSP"; do
         if [ ! -f "$F/$E/test/predictions.csv" ]; then

@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 import pytest
+import torch
 from sfera_tiny import write_phantoms
 
 from cardio_monai.data import study_datalist
@@ -55,6 +56,15 @@ def test_tiny_profile_runs_every_step_without_leakage_and_resumes(tmp_path):
     assert "RSP, 2 epochs" in again.stdout and "SSO" not in again.stdout and "synthetic" not in again.stdout
     assert (f / "masks" / "manifest.csv").stat().st_mtime == masks_mtime
     assert _subjects(f / "rsp" / "test" / "predictions.csv") == test
+    # a seed repeat of the finetuning beside it: only the RSP step runs, with another seed, into its own folder
+    seed1 = _run(data, out, RSP_SEED="1", RSP_DIR="rsp_seed1")
+    assert seed1.returncode == 0, seed1.stderr[-3000:]
+    assert "into rsp_seed1/, seed 1" in seed1.stdout and "SSO, " not in seed1.stdout
+    weights = [torch.load(f / d / "model.pt", weights_only=True) for d in ("rsp", "rsp_seed1")]
+    assert weights[0].keys() == weights[1].keys()
+    assert any(not torch.equal(weights[0][k], weights[1][k]) for k in weights[0] if weights[0][k].is_floating_point())
+    assert _subjects(f / "rsp_seed1" / "test" / "predictions.csv") == test
+    assert (f / "compare_rsp_seed1" / "experiments.md").is_file()
 
 
 @pytest.mark.slow
@@ -86,4 +96,6 @@ def test_driver_refuses_an_unknown_setting_before_any_work(tmp_path):
     for name, value in (("SSO_EPOCHS", "five"), ("RSP_EPOCHS", "0")):
         bad = _run(tmp_path, tmp_path / "out", **{name: value})
         assert bad.returncode == 2 and "epochs" in bad.stderr and value in bad.stderr
+    bad = _run(tmp_path, tmp_path / "out", RSP_SEED="-1")
+    assert bad.returncode == 2 and "RSP_SEED=-1" in bad.stderr
     assert not (tmp_path / "out").exists()
