@@ -5,7 +5,8 @@
 #   bash scripts/segmentation_cv.sh OUT_DIR [EPOCHS] [FOLDS]
 # Env: DATA (default ../shared/data/acdc/training), PYTHON (default python), TRAIN_ARGS (more arguments of
 # train.json, e.g. "--small_cavity_weight 4"), CONFIGS (configs layered on train.json for training, e.g.
-# "synthetic.json").
+# "synthetic.json"), EVAL_ARGS (more arguments of inference.json for the evaluation, e.g. "--context_slices 1"
+# for a network trained with "--context_slices 1").
 set -euo pipefail
 OUT=${1:?usage: segmentation_cv.sh OUT_DIR [EPOCHS] [FOLDS]}
 EPOCHS=${2:-20}
@@ -31,6 +32,6 @@ for f in $FOLDS; do
     fi
     if [ "$fold" != -1 ] && [ ! -f "$dir/eval/metrics.json" ]; then
         (cd "$dir" && "$PY" -m monai.bundle run --config_file "['configs/inference.json','configs/evaluate.json']" \
-            --bundle_root . --meta_file configs/metadata.json --dataset_dir "$DATA" --fold "$fold" > evaluate.log 2>&1)
+            --bundle_root . --meta_file configs/metadata.json --dataset_dir "$DATA" --fold "$fold" ${EVAL_ARGS:-} > evaluate.log 2>&1)
     fi
 done

@@ -8,6 +8,7 @@ from cardio_monai.segmentation.losses import CavityAreaDiceCELoss, cavity_area_e
 from cardio_monai.segmentation.orientation import (
     ORIENTATION_MARGIN,
     choose_orientation,
+    context_slices,
     dihedral,
     frame_labels,
     frame_probabilities,
@@ -31,6 +32,7 @@ __all__ = [
     "SegmentationWriter",
     "cavity_area_error",
     "choose_orientation",
+    "context_slices",
     "dice",
     "dihedral",
     "evaluate_phases",

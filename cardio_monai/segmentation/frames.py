@@ -5,7 +5,8 @@ with their label maps, as 2D items.
 A study becomes a (2, Z, S, S) stack through the chain the bundle's ``train.json`` declares (``stack_preprocessing``:
 read with labels, resample to ``pixel_mm``, image-centred window of S pixels, [3, 97] % to [0, 1]);
 :func:`stack_frames` splits stacks into items ``image`` float32 (1, S, S), ``label`` int64 (1, S, S) (0 bg, 1 RV,
-2 myocardium, 3 LV cavity), ``subject``, ``slice``, ``phase`` (0 ED, 1 ES). :func:`frame_sampler` may draw
+2 myocardium, 3 LV cavity), ``subject``, ``slice``, ``phase`` (0 ED, 1 ES); with through-plane context
+the image has 1 + 2c channels, the slice and its c neighbours on each side. :func:`frame_sampler` may draw
 the frames whose cavity is small against its wall (ES of hypertrophied hearts) more often.
 """
 
@@ -28,22 +29,25 @@ from monai.transforms import (
 
 from cardio_monai.constants import LABEL_LV, LABEL_MYOCARDIUM
 from cardio_monai.keys import IMAGE, LABEL, SUBJECT
+from cardio_monai.transforms import RandReverseContextd, slice_context
 
 
-def stack_frames(stacks: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
+def stack_frames(stacks: Iterable[Mapping[str, Any]], context_slices: int = 0) -> list[dict[str, Any]]:
     """2D items of preprocessed stacks (``image`` (2, Z, S, S) float, ``label`` (2, Z, S, S) int): one item
-    per phase and slice, every slice of the stack (empty label maps included)."""
+    per phase and slice, every slice of the stack (empty label maps included). ``image`` is (1 + 2c, S, S)
+    with c = ``context_slices`` neighbours on each side (:func:`cardio_monai.transforms.slice_context`)."""
     items: list[dict[str, Any]] = []
     for stack in stacks:
         image = np.asarray(stack[IMAGE], dtype=np.float32)
         label = np.asarray(stack[LABEL], dtype=np.int64)
         if image.shape != label.shape or image.ndim != 4:
             raise ValueError(f"{stack.get(SUBJECT)}: image {image.shape} and label {label.shape} must be (2, Z, S, S)")
+        frames = slice_context(image, context_slices)
         for p in range(image.shape[0]):
             for z in range(image.shape[1]):
                 items.append(
                     {
-                        IMAGE: image[p, z][None].copy(),
+                        IMAGE: frames[p, z].copy(),
                         LABEL: label[p, z][None].copy(),
                         SUBJECT: stack.get(SUBJECT),
                         "slice": z,
@@ -77,9 +81,12 @@ def frame_sampler(frames: list[Mapping[str, Any]], max_weight: float = 1.0) -> t
     return torch.utils.data.WeightedRandomSampler(weights, num_samples=len(frames), replacement=True)
 
 
-def frame_augmentation(crop: int = 128, prob: float = 0.5, orientations: bool = False) -> Compose:
-    """Training augmentation of a (1, S, S) frame and its label map: a random ``crop`` x ``crop`` window
+def frame_augmentation(
+    crop: int = 128, prob: float = 0.5, orientations: bool = False, context_slices: int = 0
+) -> Compose:
+    """Training augmentation of a (C, S, S) frame and its label map: a random ``crop`` x ``crop`` window
     (shifts the heart by up to (S - crop) / 2 pixels), intensity scale, gamma and noise; with
+    ``context_slices`` > 0 the neighbours reversed half the time (stacks come in either slice order); with
     ``orientations`` also a random flip and quarter turn (all 8 layouts of the heart). Off by default: the
     reader turns every input to the training layout instead (``reader.choose_orientation``), and the
     network trained on all 8 was worse on ACDC at the same epochs (docs/segmentation_reader.md).
@@ -90,6 +97,7 @@ def frame_augmentation(crop: int = 128, prob: float = 0.5, orientations: bool = 
         [
             RandSpatialCropd(keys, roi_size=(crop, crop), random_size=False),
             *(turns if orientations else []),
+            *([RandReverseContextd(IMAGE, prob=0.5)] if context_slices > 0 else []),
             RandScaleIntensityd(IMAGE, factors=0.15, prob=prob),
             RandAdjustContrastd(IMAGE, gamma=(0.7, 1.5), prob=prob),
             RandGaussianNoised(IMAGE, std=0.02, prob=prob),

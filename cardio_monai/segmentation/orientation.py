@@ -16,6 +16,8 @@ from collections.abc import Callable
 
 import torch
 
+from cardio_monai.transforms import slice_context
+
 ORIENTATIONS = 8
 FRAME_BATCH = 16
 """Frames a network pass by default: on one CPU thread 16 frames of 160 x 160 read about 15 % faster than 32
@@ -46,12 +48,30 @@ def _read(
     head: Callable[[torch.Tensor], torch.Tensor],
 ) -> torch.Tensor:
     """``head`` of the network's logits (B, C, S, S) -> (B, ..., S, S) for the frames of a (P, Z, S, S)
-    stack, ``batch`` frames a pass in ``orientation``, concatenated and turned back into the image's own."""
+    stack (each with its through-plane neighbours where the network takes them: :func:`context_slices`),
+    ``batch`` frames a pass in ``orientation``, concatenated and turned back into the image's own."""
     p, z, h, w = image.shape
-    view = dihedral(image.reshape(p * z, 1, h, w).float(), orientation)
+    c = context_slices(network)
+    view = dihedral(slice_context(image.float(), c).reshape(p * z, 1 + 2 * c, h, w), orientation)
     device = next(network.parameters()).device
     out = [head(network(view[i : i + batch].to(device))).cpu() for i in range(0, p * z, batch)]
     return dihedral(torch.cat(out), orientation, inverse=True)
+
+
+def context_slices(network: torch.nn.Module) -> int:
+    """Through-plane neighbours on each side of a slice that ``network`` reads with it
+    (:func:`cardio_monai.transforms.slice_context`): (input channels - 1) / 2, from the network's
+    ``in_channels``, else its first 2D convolution's, else 1 (no context).
+
+    Raises:
+        ValueError: an even number of input channels (no middle slice).
+    """
+    channels = getattr(network, "in_channels", None)
+    if channels is None:
+        channels = next((m.in_channels for m in network.modules() if isinstance(m, torch.nn.Conv2d)), 1)
+    if channels % 2 == 0:
+        raise ValueError(f"a segmenter with {channels} input channels: expected 1 + 2 x context slices")
+    return (int(channels) - 1) // 2
 
 
 def _softmax(logits: torch.Tensor) -> torch.Tensor:

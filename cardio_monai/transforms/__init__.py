@@ -1,7 +1,9 @@
 """MONAI dictionary transforms (each with its array twin) that turn a study into the network input:
 (2, Z, S, S) ED/ES channels at the chosen pixel size, plus the slice spacing. Read, choose phases,
-check the slice count, (training) targets, select phases, resample, find the heart, crop, normalise."""
+check the slice count, (training) targets, select phases, resample, find the heart, crop, normalise;
+the through-plane context of a 2D reader."""
 
+from cardio_monai.transforms.context import RandReverseContextd, ReverseContext, slice_context
 from cardio_monai.transforms.heart import FindCropCentred, heart_peak, label_centre, motion_centre
 from cardio_monai.transforms.intensity import QuantileNormalise, QuantileNormalised
 from cardio_monai.transforms.phases import SelectPhases, SelectPhasesd, estimate_ed_es
@@ -38,11 +40,13 @@ __all__ = [
     "QuantileNormalise",
     "QuantileNormalised",
     "RandHeartRegiond",
+    "RandReverseContextd",
     "ReadStudyd",
     "RecordShaped",
     "RequireSlicesd",
     "ResampleInPlane",
     "ResampleInPlaned",
+    "ReverseContext",
     "SelectPhases",
     "SelectPhasesd",
     "StudyTargetsd",
@@ -58,5 +62,6 @@ __all__ = [
     "record_targets",
     "record_to_dict",
     "restore_in_plane",
+    "slice_context",
     "study_preprocessing",
 ]

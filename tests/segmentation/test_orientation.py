@@ -82,3 +82,34 @@ def test_frame_labels_are_the_argmax_of_the_probabilities_in_any_batching(sample
     for batch in (16, 3):
         labels = frame_labels(network, image, batch=batch, orientation=k)
         assert labels.dtype == torch.uint8 and torch.equal(labels, expected)
+
+
+@pytest.mark.parametrize("k", [0, 5])
+def test_a_network_with_context_reads_each_slice_with_its_neighbours(k):
+    """A 3-channel network is handed slice z-1, z, z+1 (zeros beyond the stack), in any layout."""
+    from monai.networks.nets import UNet
+
+    from cardio_monai.segmentation import context_slices
+    from cardio_monai.transforms import slice_context
+
+    torch.manual_seed(0)
+    network = UNet(2, 3, 4, (4, 8), (2,), num_res_units=1).eval()
+    assert context_slices(network) == 1
+    image = torch.rand(2, 4, 16, 16)
+    frames = slice_context(image, 1).reshape(8, 3, 16, 16)
+    expected = dihedral(torch.softmax(network(dihedral(frames, k)), 1), k, inverse=True)
+    assert torch.allclose(frame_probabilities(network, image, batch=3, orientation=k), expected, atol=1e-6)
+    # the neighbours matter: the same slice read alone (zeros around it) gives other probabilities
+    alone = torch.softmax(network(torch.nn.functional.pad(image.reshape(8, 1, 16, 16), (0, 0, 0, 0, 1, 1))), 1)
+    assert not torch.allclose(alone, expected, atol=1e-3)
+
+
+def test_context_comes_from_the_input_channels():
+    from monai.networks.nets import UNet
+
+    from cardio_monai.segmentation import context_slices
+
+    assert context_slices(UNet(2, 1, 4, (4, 8), (2,))) == 0
+    assert context_slices(torch.nn.Sequential(torch.nn.Conv2d(5, 4, 3))) == 2
+    with pytest.raises(ValueError, match="2 input channels"):
+        context_slices(UNet(2, 2, 4, (4, 8), (2,)))

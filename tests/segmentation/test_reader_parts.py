@@ -98,6 +98,30 @@ def test_stack_frames_keeps_every_slice_and_phase():
         stack_frames([{**stack, "label": stack["label"][:, :2]}])
 
 
+def test_stack_frames_with_context_hold_the_neighbours_around_the_frame():
+    image = np.random.default_rng(0).random((2, 3, 8, 8)).astype(np.float32)
+    stack = {"image": image, "label": np.zeros((2, 3, 8, 8), int), "subject": "s"}
+    items = stack_frames([stack], context_slices=1)
+    assert len(items) == 6 and items[0]["image"].shape == (3, 8, 8)
+    es_mid = next(i for i in items if (i["phase"], i["slice"]) == (1, 1))["image"]
+    assert np.array_equal(es_mid, image[1, 0:3])
+    ed_top = items[0]["image"]
+    assert not ed_top[0].any() and np.array_equal(ed_top[1:], image[0, 0:2])
+
+
+def test_augmentation_with_context_keeps_the_frame_in_the_middle():
+    image = np.stack([np.full((32, 32), v, np.float32) for v in (0.2, 0.5, 0.8)])
+    seen = set()
+    for seed in range(12):
+        aug = frame_augmentation(crop=24, prob=0.0, context_slices=1)
+        aug.set_random_state(seed)
+        item = aug({"image": image, "label": np.zeros((1, 32, 32), np.int64)})
+        out = np.asarray(item["image"])
+        assert out.shape == (3, 24, 24) and np.allclose(out[1], 0.5)
+        seen.add(round(float(out[0, 0, 0]), 1))
+    assert seen == {0.2, 0.8}  # the neighbours swap in some draws, not in others
+
+
 def test_augmentation_moves_image_and_label_together():
     aug = frame_augmentation(crop=24, prob=1.0, orientations=True)
     aug.set_random_state(3)

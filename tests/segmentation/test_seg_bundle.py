@@ -54,6 +54,23 @@ def test_train_resume_and_evaluate(phantoms, tmp_path):
     assert (tmp_path / "eval" / "metrics.json").is_file()
 
 
+def test_context_slices_train_and_evaluate_a_2_5d_segmenter(phantoms, tmp_path):
+    """``--context_slices 1``: a 3-channel network trained on frames with their neighbours, and evaluated
+    through ``inference.json`` with the same setting (the reader hands it the neighbours)."""
+    import torch
+
+    trained = _run(["train.json"], tmp_path, phantoms, max_epochs=1, context_slices=1)
+    assert trained.returncode == 0, trained.stderr[-3000:]
+    weights = torch.load(tmp_path / "models" / "model.pt", weights_only=True)
+    first = next(v for k, v in weights.items() if k.endswith("weight") and v.ndim == 4)
+    assert first.shape[1] == 3
+    ev = _run(["inference.json", "evaluate.json"], tmp_path, phantoms, context_slices=1)
+    assert ev.returncode == 0, ev.stderr[-3000:]
+    assert (tmp_path / "eval" / "metrics.json").is_file()
+    wrong = _run(["inference.json", "evaluate.json"], tmp_path, phantoms)  # 1 channel against 3 in the weights
+    assert wrong.returncode != 0 and "model.pt" in wrong.stderr
+
+
 def test_small_cavity_weight_switches_the_shuffle_for_a_weighted_sampler(phantoms):
     import torch
     from monai.bundle import ConfigParser
