@@ -6,7 +6,8 @@
 # Env: DATA (default ../shared/data/acdc/training), PYTHON (default python), TRAIN_ARGS (more arguments of
 # train.json, e.g. "--small_cavity_weight 4"), CONFIGS (configs layered on train.json for training, e.g.
 # "synthetic.json"), EVAL_ARGS (more arguments of inference.json for the evaluation, e.g. "--context_slices 1"
-# for a network trained with "--context_slices 1").
+# for a network trained with "--context_slices 1"), NETWORK_CONFIG (a config of another network layered on
+# training and evaluation alike, e.g. "segresnet.json"; default the UNet of train.json / inference.json).
 set -euo pipefail
 OUT=${1:?usage: segmentation_cv.sh OUT_DIR [EPOCHS] [FOLDS]}
 EPOCHS=${2:-20}
@@ -16,6 +17,8 @@ DATA=$(cd "${DATA:-$HERE/../shared/data/acdc/training}" && pwd)
 PY=${PYTHON:-python}
 BUNDLE=$HERE/bundles/cardiac_lv_segmentation
 TRAIN_CONFIGS="'configs/train.json'"
+EVAL_CONFIGS="'configs/inference.json'"
+for c in ${NETWORK_CONFIG:-}; do TRAIN_CONFIGS="$TRAIN_CONFIGS,'configs/$c'"; EVAL_CONFIGS="$EVAL_CONFIGS,'configs/$c'"; done
 for c in ${CONFIGS:-}; do TRAIN_CONFIGS="$TRAIN_CONFIGS,'configs/$c'"; done
 mkdir -p "$OUT"
 for f in $FOLDS; do
@@ -31,7 +34,7 @@ for f in $FOLDS; do
         echo "fold $f: trained $EPOCHS epochs in $(( $(date +%s) - start )) s" | tee -a "$OUT/timing.txt"
     fi
     if [ "$fold" != -1 ] && [ ! -f "$dir/eval/metrics.json" ]; then
-        (cd "$dir" && "$PY" -m monai.bundle run --config_file "['configs/inference.json','configs/evaluate.json']" \
+        (cd "$dir" && "$PY" -m monai.bundle run --config_file "[$EVAL_CONFIGS,'configs/evaluate.json']" \
             --bundle_root . --meta_file configs/metadata.json --dataset_dir "$DATA" --fold "$fold" ${EVAL_ARGS:-} > evaluate.log 2>&1)
     fi
 done

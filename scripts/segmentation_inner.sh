@@ -14,8 +14,9 @@
 #    before the runs: lowest inner EF RMSE of the segmentation reader) in OUT_DIR/chosen.txt.
 # Resumable: a trained value is skipped, a killed training resumes from its last epoch.
 # Env: PYTHON (default .venv/bin/python), EPOCHS (default 40), OPTION (the setting of train.json and
-# inference.json compared, default cavity_area_weight; e.g. context_slices), PREFIX (of the folders and the
-# summary's column: default w / weight for the cavity-area weight, c / context for context_slices).
+# inference.json compared, default cavity_area_weight; e.g. context_slices; "network": VALUES name configs of
+# the bundle, e.g. "segresnet dynunet" for configs/segresnet.json, configs/dynunet.json), PREFIX (of the folders:
+# default w for the cavity-area weight, c for context_slices, net_ for networks).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 OUT=${1:?usage: segmentation_inner.sh OUT_DIR [VALUES]}
@@ -24,11 +25,12 @@ OPTION=${OPTION:-cavity_area_weight}
 case "$OPTION" in
     cavity_area_weight) PREFIX=${PREFIX:-w}; COLUMN=weight ;;
     context_slices) PREFIX=${PREFIX:-c}; COLUMN=context ;;
+    network) PREFIX=${PREFIX:-net_}; COLUMN=network ;;
     *) PREFIX=${PREFIX:-v}; COLUMN=$OPTION ;;
 esac
 source scripts/outer_train.sh
 for v in $VALUES; do
-    DATA="$OUT/outer_train" PYTHON="$PY" TRAIN_ARGS="--$OPTION $v" EVAL_ARGS="--$OPTION $v" \
-        bash scripts/segmentation_cv.sh "$OUT/$PREFIX$v" "${EPOCHS:-40}" 0
+    if [ "$OPTION" = network ]; then args=(NETWORK_CONFIG="$v.json"); else args=(TRAIN_ARGS="--$OPTION $v" EVAL_ARGS="--$OPTION $v"); fi
+    env DATA="$OUT/outer_train" PYTHON="$PY" "${args[@]}" bash scripts/segmentation_cv.sh "$OUT/$PREFIX$v" "${EPOCHS:-40}" 0
 done
 "$PY" scripts/segmentation_summary.py "$OUT" "$PREFIX" "$COLUMN"

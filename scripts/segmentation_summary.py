@@ -3,7 +3,7 @@ of the segmentation reader): the rule of scripts/segmentation_inner.sh and scrip
 written before their runs.
 
 Reads OUT_DIR/<PREFIX><value>/fold0/eval/metrics.json and dice.csv (scripts/segmentation_cv.sh), the values
-sorted as numbers; writes OUT_DIR/inner_summary.md|json and OUT_DIR/chosen.txt (the chosen value).
+sorted as numbers (names after them); writes OUT_DIR/inner_summary.md|json and OUT_DIR/chosen.txt (the chosen value).
 
     python scripts/segmentation_summary.py OUT_DIR PREFIX [COLUMN_NAME]
 """
@@ -19,9 +19,17 @@ def _figure(metrics: dict, quantity: str, kind: str = "rmse") -> float:
     return metrics[quantity][kind]["value"]
 
 
+def _order(value: str) -> tuple:
+    """Numbers in numeric order, then names (network configs) in alphabetical order."""
+    try:
+        return (0, float(value), "")
+    except ValueError:
+        return (1, 0.0, value)
+
+
 def main(out: str, prefix: str, column: str = "variant") -> str:
     out_dir = Path(out)
-    files = sorted(out_dir.glob(f"{prefix}*/fold0/eval/metrics.json"), key=lambda f: float(f.parts[-4][len(prefix) :]))
+    files = sorted(out_dir.glob(f"{prefix}*/fold0/eval/metrics.json"), key=lambda f: _order(f.parts[-4][len(prefix) :]))
     if not files:
         raise SystemExit(f"error: {out_dir}: no {prefix}*/fold0/eval/metrics.json")
     rows = {f.parts[-4][len(prefix) :]: json.loads(f.read_text()) for f in files}

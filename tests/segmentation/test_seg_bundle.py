@@ -71,6 +71,36 @@ def test_context_slices_train_and_evaluate_a_2_5d_segmenter(phantoms, tmp_path):
     assert wrong.returncode != 0 and "model.pt" in wrong.stderr
 
 
+@pytest.mark.parametrize(
+    ("config", "network", "sizes"),
+    [("segresnet.json", "SegResNet", {"init_filters": 8}), ("dynunet.json", "DynUNet", {"filters": [4, 8, 16]})],
+)
+def test_other_networks_train_and_read_through_a_layered_config(phantoms, tmp_path, config, network, sizes):
+    """``configs/segresnet.json`` / ``dynunet.json`` replace the UNet in training and inference alike: the
+    weights saved load strictly into the network ``inference.json`` builds with it, and the reader reads a
+    study with it (labels on the study's grid)."""
+    import torch
+    from monai.bundle import ConfigParser
+
+    from cardio_monai.io import find_studies
+    from cardio_monai.keys import STUDY, SUBJECT
+    from cardio_monai.segmentation import segment_item
+
+    trained = _run(["train.json", config], tmp_path, phantoms, max_epochs=1, **sizes)
+    assert trained.returncode == 0, trained.stderr[-3000:]
+    parser = ConfigParser()
+    parser.read_config([str(CONFIGS / "inference.json"), str(CONFIGS / config)])
+    parser.update({"bundle_root": str(tmp_path), **{k: v for k, v in TINY.items() if k in ("pixel_mm", "window_size")}})
+    parser.update(sizes)
+    net = parser.get_parsed_content("network_def")
+    assert type(net).__name__ == network
+    net.load_state_dict(torch.load(tmp_path / "models" / "model.pt", weights_only=True))  # strict: same network
+    study = find_studies(phantoms)[0]
+    item = parser.get_parsed_content("preprocessing")({STUDY: study, SUBJECT: study.subject})
+    result = segment_item(net.eval(), item)
+    assert result.labels.shape[0] == 2 and result.labels.shape[1] == item["image"].shape[1]
+
+
 def test_small_cavity_weight_switches_the_shuffle_for_a_weighted_sampler(phantoms):
     import torch
     from monai.bundle import ConfigParser
