@@ -87,6 +87,9 @@ class SPADEGenerator(nn.Module):
         spade_hidden: hidden channels of every SPADE normalisation.
         background: paint only a region of given real frames (see above).
         noise_channels: noise channels in the condition (0: none).
+        upsampling_mode: how the decoder doubles its grid between levels (``torch.nn.Upsample`` mode:
+            "nearest", SPADE's and the shipped weights'; "bilinear" leaves no 2 x 2 blocks for the next
+            convolution to smooth). No parameters: a checkpoint loads into either.
     """
 
     def __init__(
@@ -98,6 +101,7 @@ class SPADEGenerator(nn.Module):
         spade_hidden: int = 64,
         background: bool = False,
         noise_channels: int = 0,
+        upsampling_mode: str = "nearest",
     ):
         super().__init__()
         if noise_channels < 0:
@@ -107,6 +111,7 @@ class SPADEGenerator(nn.Module):
             raise ValueError(f"image_size={image_size} px: must be a multiple of {step} for {len(channels)} levels")
         self.phases, self.n_labels, self.image_size, self.background = phases, n_labels, image_size, bool(background)
         self.noise_channels = int(noise_channels)
+        self.upsampling_mode = str(upsampling_mode)
         self.in_channels = phases * n_labels + (phases + 1 if background else 0) + self.noise_channels
         spade = SPADENet(
             spatial_dims=2,
@@ -118,6 +123,7 @@ class SPADEGenerator(nn.Module):
             is_vae=False,
             spade_intermediate_channels=spade_hidden,
             last_act="SIGMOID",
+            upsampling_mode=self.upsampling_mode,
         )
         self.net = _SPADENetLayers(spade)  # SPADENet's layers and parameter names, a scriptable forward
 

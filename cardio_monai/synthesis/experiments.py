@@ -64,12 +64,17 @@ def synthesize_items(
     return out
 
 
-def _network(background: bool | None, noise_channels: int | None = None) -> dict[str, Any]:
-    """Overrides of the bundle's ``network_def``: ``background`` (``noise_channels``) given, that kind of
-    generator (a checkpoint of another kind than the bundle ships can then be scored); ``None``, the bundle's."""
+def _network(
+    background: bool | None, noise_channels: int | None = None, upsampling_mode: str | None = None
+) -> dict[str, Any]:
+    """Overrides of the bundle's ``network_def``: ``background`` (``noise_channels``, ``upsampling_mode``)
+    given, that kind of generator (a checkpoint of another kind than the bundle ships can then be scored);
+    ``None``, the bundle's."""
     out: dict[str, Any] = {} if background is None else {"background": bool(background)}
     if noise_channels is not None:
         out["noise_channels"] = int(noise_channels)
+    if upsampling_mode is not None:
+        out["upsampling_mode"] = str(upsampling_mode)
     return out
 
 
@@ -116,6 +121,7 @@ def evaluate_generator(
     seed: int = 0,
     background: bool | None = None,
     noise_channels: int | None = None,
+    upsampling_mode: str | None = None,
 ) -> dict[str, Any]:
     """The issue's realism figures on the held-out subjects of ``fold`` (the generator never saw them):
     a UNet segmenter trained on the real frames of the training subjects, its Dice per label on the
@@ -130,13 +136,13 @@ def evaluate_generator(
     on the real frames, the split and ``segmenter_epochs`` only), so comparing generator checkpoints trains
     it once. ``weights``: a generator checkpoint other than the bundle's ``models/model.pt``; ``background``:
     its kind when it is not the bundle's (a background-preserving one keeps each held-out frame outside
-    its dilated heart and paints the inside), ``noise_channels`` likewise. ``subjects="training"``: the same
+    its dilated heart and paints the inside), ``noise_channels`` and ``upsampling_mode`` likewise. ``subjects="training"``: the same
     figures on the training subjects instead, to choose among a run's checkpoints without looking at the
     held-out subjects (Dice there is of frames the segmenter saw)."""
     if subjects not in ("held_out", "training"):
         raise ValueError(f"subjects={subjects!r}: 'held_out' or 'training'")
     generator, pixel_mm, image_size = load_generator(
-        bundle, device, weights=weights, **_network(background, noise_channels)
+        bundle, device, weights=weights, **_network(background, noise_channels, upsampling_mode)
     )
     train, held, read_frames = _split_frames(dataset_dir, fold, n_folds, split_seed, pixel_mm, image_size)
     if subjects == "training":
@@ -191,6 +197,7 @@ def select_checkpoint(
     device: str = "cpu",
     background: bool | None = None,
     noise_channels: int | None = None,
+    upsampling_mode: str | None = None,
 ) -> dict[str, Any]:
     """Pick one of a run's generator checkpoints without looking at the held-out subjects: each is
     scored on the **training** subjects of ``fold`` (Dice ratio of the segmenter trained on their real
@@ -198,12 +205,12 @@ def select_checkpoint(
     the highest myocardium Dice ratio among those whose contrast is within ``max_contrast`` (relative) of
     the real frames' (if none is, the one closest in contrast). Writes every score and the choice to
     ``out_file`` (JSON) and a plot of them next to it (same name, ``.png``), and returns them;
-    ``checkpoint`` of the result names the chosen file; ``background``, ``noise_channels``: the checkpoints'
-    kind when it is not the bundle's."""
+    ``checkpoint`` of the result names the chosen file; ``background``, ``noise_channels``, ``upsampling_mode``:
+    the checkpoints' kind when it is not the bundle's."""
     if not checkpoints:
         raise ValueError("no checkpoints to choose from")
     generator, pixel_mm, image_size = load_generator(
-        bundle, device, weights=checkpoints[0], **_network(background, noise_channels)
+        bundle, device, weights=checkpoints[0], **_network(background, noise_channels, upsampling_mode)
     )
     train, _, read_frames = _split_frames(dataset_dir, fold, n_folds, split_seed, pixel_mm, image_size)
     real = read_frames(train)
