@@ -136,9 +136,9 @@ def evaluate_generator(
     on the real frames, the split and ``segmenter_epochs`` only), so comparing generator checkpoints trains
     it once. ``weights``: a generator checkpoint other than the bundle's ``models/model.pt``; ``background``:
     its kind when it is not the bundle's (a background-preserving one keeps each held-out frame outside
-    its dilated heart and paints the inside), ``noise_channels`` and ``upsampling_mode`` likewise. ``subjects="training"``: the same
-    figures on the training subjects instead, to choose among a run's checkpoints without looking at the
-    held-out subjects (Dice there is of frames the segmenter saw)."""
+    its dilated heart and paints the inside), ``noise_channels`` and ``upsampling_mode`` likewise.
+    ``subjects="training"``: the same figures on the training subjects instead, to choose among a run's
+    checkpoints without looking at the held-out subjects (Dice there is of frames the segmenter saw)."""
     if subjects not in ("held_out", "training"):
         raise ValueError(f"subjects={subjects!r}: 'held_out' or 'training'")
     generator, pixel_mm, image_size = load_generator(
