@@ -70,6 +70,14 @@ def slice_areas_mm2(label: np.ndarray, pixel_spacing: Sequence[float], label_val
     return counts.astype(np.float64) * float(pixel_spacing[0]) * float(pixel_spacing[1])
 
 
+def soft_slice_areas_mm2(probability: np.ndarray, pixel_spacing: Sequence[float]) -> np.ndarray:
+    """Expected area of a structure on each slice from its class probability map (..., Z, H, W) in [0, 1]:
+    the sum of the probabilities x pixel area, float64 (..., Z) in mm^2 (a one-hot map gives
+    :func:`slice_areas_mm2`)."""
+    sums = np.asarray(probability, dtype=np.float64).sum(axis=(-2, -1))
+    return sums * float(pixel_spacing[0]) * float(pixel_spacing[1])
+
+
 def volume_from_areas_ml(areas_mm2: np.ndarray, thickness_mm: float, method: str = "summation") -> np.ndarray:
     """Volume from per-slice areas (..., Z).
 

@@ -23,7 +23,7 @@ from cardio_monai.constants import LABEL_LV, LABEL_MYOCARDIUM, LABEL_RV, MIN_USA
 from cardio_monai.keys import CROP_CENTRE, IMAGE, ORIGINAL_SHAPE, ORIGINAL_SPACING, RESAMPLED_SHAPE, SLICE_SPACING
 from cardio_monai.segmentation.orientation import FRAME_BATCH, choose_orientation, frame_probabilities
 from cardio_monai.transforms import restore_in_plane
-from cardio_monai.volumes import ejection_fraction_pct, lv_volume_ml
+from cardio_monai.volumes import ejection_fraction_pct, lv_volume_ml, soft_slice_areas_mm2, volume_from_areas_ml
 
 
 @dataclass
@@ -37,6 +37,9 @@ class SegmentationResult:
         lv_slices: (ED, ES) number of slices with LV cavity.
         warning: "" or why the numbers should not be trusted (no LV, LV on fewer than 3 slices, ESV >= EDV).
         orientation: the flip and turn (0-7) the study was read in (:mod:`cardio_monai.segmentation.orientation`).
+        soft_edv_ml, soft_esv_ml: the expected LV volumes (ml) under the network's own probabilities (their
+            sum over the input's grid x voxel volume, no connected component kept): where they differ from
+            ``edv_ml, esv_ml`` the network was unsure of the cavity's border.
     """
 
     labels: np.ndarray
@@ -46,6 +49,13 @@ class SegmentationResult:
     lv_slices: tuple[int, int]
     warning: str
     orientation: int = 0
+    soft_edv_ml: float = float("nan")
+    soft_esv_ml: float = float("nan")
+
+    @property
+    def soft_ef_pct(self) -> float:
+        """EF (%) of the soft volumes."""
+        return float(ejection_fraction_pct(self.soft_edv_ml, self.soft_esv_ml))
 
 
 MIN_ENCLOSURE = 0.5
@@ -119,18 +129,16 @@ def segment_item(
     p, z = image.shape[:2]
     k = choose_orientation(network, image[0], batch) if orientation is None else orientation
     probs = frame_probabilities(network, image, batch, k)
-    # argmax chunk by chunk: the full-grid probabilities of a large study never exist at once
-    raw = torch.cat(
-        [
-            restore_in_plane(probs[i : i + batch], item[CROP_CENTRE], item[RESAMPLED_SHAPE], item[ORIGINAL_SHAPE])
-            .max(1)
-            .indices.to(torch.uint8)
-            for i in range(0, p * z, batch)
-        ]
-    )
-    raw = raw.numpy().reshape(p, z, *raw.shape[-2:])
-    labels = np.stack([largest_components(raw[k]) for k in range(p)])
     spacing = (*item[ORIGINAL_SPACING], float(item[SLICE_SPACING]))
+    # argmax and cavity areas chunk by chunk: the full-grid probabilities of a large study never exist at once
+    raw, soft_areas = [], []
+    for i in range(0, p * z, batch):
+        full = restore_in_plane(probs[i : i + batch], item[CROP_CENTRE], item[RESAMPLED_SHAPE], item[ORIGINAL_SHAPE])
+        raw.append(full.max(1).indices.to(torch.uint8))
+        soft_areas.append(soft_slice_areas_mm2(full[:, LABEL_LV].numpy(), spacing[:2]))
+    raw = torch.cat(raw).numpy().reshape(p, z, *raw[0].shape[-2:])
+    labels = np.stack([largest_components(raw[k]) for k in range(p)])
     edv, esv, counts, warning = stack_volumes(labels, spacing)
     ef = float(ejection_fraction_pct(edv, esv))
-    return SegmentationResult(labels, edv, esv, ef, counts, warning, k)
+    soft = volume_from_areas_ml(np.concatenate(soft_areas).reshape(p, z), spacing[2])
+    return SegmentationResult(labels, edv, esv, ef, counts, warning, k, float(soft[0]), float(soft[1]))
