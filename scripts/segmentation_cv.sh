@@ -15,6 +15,7 @@ FOLDS=${3:-"0 1 2 3 4 all"}
 HERE=$(cd "$(dirname "$0")/.." && pwd)
 DATA=$(cd "${DATA:-$HERE/../shared/data/acdc/training}" && pwd)
 PY=${PYTHON:-python}
+[[ "$PY" == */* ]] && PY=$(cd "$(dirname "$PY")" && pwd)/$(basename "$PY")  # the folds run in their own folders
 BUNDLE=$HERE/bundles/cardiac_lv_segmentation
 TRAIN_CONFIGS="'configs/train.json'"
 EVAL_CONFIGS="'configs/inference.json'"
