@@ -16,7 +16,11 @@ points with a bootstrap 95 % CI (2,000 resamples of subjects), and a leave-one-f
 flagged when its score is above the 80th percentile of the other four folds' scores): the share of EF errors
 > 5 points among flagged and unflagged subjects.
 
-    python scripts/segmentation_self_check.py CV_DIR OUT_DIR [DATASET_DIR]
+    python scripts/segmentation_self_check.py CV_DIR OUT_DIR [DATASET_DIR] [FOLDS]
+
+FOLDS (default "0 1 2 3 4"): e.g. "0" for an inner split (scripts/segmentation_inner.sh: CV_DIR = its
+variant's folder, DATASET_DIR = its outer_train/); the leave-one-fold-out flag needs several folds. Also
+written: the RMSE of the hard and the soft volumes against the reference.
 
 Writes OUT_DIR/foldK.csv (resumable: a fold with its file is not read again), OUT_DIR/self_check.csv,
 OUT_DIR/summary.json and OUT_DIR/summary.md.
@@ -31,6 +35,7 @@ import numpy as np
 import torch
 
 from cardio_monai.data import split_datalist, study_datalist
+from cardio_monai.evaluation.metrics import agreement_stats
 from cardio_monai.evaluation.two_sample import weighted_auc
 from cardio_monai.io import read_once
 from cardio_monai.keys import IMAGE, STUDY, SUBJECT
@@ -84,25 +89,42 @@ def scores(rows: list[dict]) -> dict[str, np.ndarray]:
     }
 
 
+def volume_rmse(rows: list[dict]) -> dict[str, dict[str, float]]:
+    """RMSE against the reference of the hard and the soft EDV, ESV (ml) and EF (points)."""
+    col = {c: np.array([float(r[c]) for r in rows]) for c in COLUMNS[3:]}
+    soft = {"EDV": col["soft_EDV_ml"], "ESV": col["soft_ESV_ml"]}
+    soft["EF"] = ejection_fraction_pct(soft["EDV"], soft["ESV"])
+    hard = {"EDV": col["EDV_ml"], "ESV": col["ESV_ml"], "EF": col["EF_pct"]}
+    ref = {"EDV": col["ref_EDV_ml"], "ESV": col["ref_ESV_ml"], "EF": col["ref_EF_pct"]}
+    return {
+        kind: {q: round(float(agreement_stats(v[q], ref[q])["rmse"]), 2) for q in ref}
+        for kind, v in (("hard", hard), ("soft", soft))
+    }
+
+
 def summarise(rows: list[dict]) -> dict:
-    """AUC with its bootstrap CI and the leave-one-fold-out flag's shares, per score."""
+    """The hard and soft volumes' RMSE; per score, its AUC with a bootstrap CI and (over several folds) the
+    leave-one-fold-out flag's shares."""
     large = np.abs(np.array([float(r["EF_pct"]) - float(r["ref_EF_pct"]) for r in rows])) > ERROR_PTS
     folds = np.array([int(r["fold"]) for r in rows])
     n = len(rows)
     weights = np.stack([np.bincount(i, minlength=n) for i in np.random.default_rng(0).integers(0, n, (2000, n))])
-    out = {"n": n, "ef_error_above_5": int(large.sum())}
+    out = {"n": n, "ef_error_above_5": int(large.sum()), "rmse": volume_rmse(rows)}
     for name, score in scores(rows).items():
         boot = weighted_auc(score, large, weights)
-        flagged = np.zeros(n, dtype=bool)
-        for k in np.unique(folds):
-            flagged[folds == k] = score[folds == k] > np.percentile(score[folds != k], FLAG_QUANTILE)
         out[name] = {
             "auc": float(weighted_auc(score, large)),
             "auc_ci95": [float(v) for v in np.nanpercentile(boot, [2.5, 97.5])],
-            "flagged": int(flagged.sum()),
-            "large_among_flagged": int((large & flagged).sum()),
-            "large_among_others": int((large & ~flagged).sum()),
         }
+        if len(np.unique(folds)) > 1:
+            flagged = np.zeros(n, dtype=bool)
+            for k in np.unique(folds):
+                flagged[folds == k] = score[folds == k] > np.percentile(score[folds != k], FLAG_QUANTILE)
+            out[name] |= {
+                "flagged": int(flagged.sum()),
+                "large_among_flagged": int((large & flagged).sum()),
+                "large_among_others": int((large & ~flagged).sum()),
+            }
     return out
 
 
@@ -110,11 +132,18 @@ def table(summary: dict) -> str:
     lines = [
         f"{summary['n']} held-out subjects, {summary['ef_error_above_5']} with an EF error > {ERROR_PTS:g} points",
         "",
+        "| RMSE | EDV (ml) | ESV (ml) | EF (points) |",
+        "|---|---|---|---|",
+        *(f"| {k} | {v['EDV']:.2f} | {v['ESV']:.2f} | {v['EF']:.2f} |" for k, v in summary["rmse"].items()),
+        "",
         "| score | ROC AUC [95 % CI] | flagged | EF error > 5 among flagged | among the others |",
         "|---|---|---|---|---|",
     ]
     for name in SCORES:
         s = summary[name]
+        if "flagged" not in s:
+            lines.append(f"| {name} | {s['auc']:.2f} [{s['auc_ci95'][0]:.2f}, {s['auc_ci95'][1]:.2f}] | | | |")
+            continue
         others = summary["n"] - s["flagged"]
         lines.append(
             f"| {name} | {s['auc']:.2f} [{s['auc_ci95'][0]:.2f}, {s['auc_ci95'][1]:.2f}] | {s['flagged']} | "
@@ -124,11 +153,11 @@ def table(summary: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
-def main(cv_dir: str, out_dir: str, dataset: str = "../shared/data/acdc/training") -> None:
+def main(cv_dir: str, out_dir: str, dataset: str = "../shared/data/acdc/training", folds: str = "0 1 2 3 4") -> None:
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     rows = []
-    for fold in range(FOLDS):
+    for fold in (int(f) for f in str(folds).split()):
         path = out / f"fold{fold}.csv"
         if not path.exists():
             write_csv(path, read_fold(Path(cv_dir), fold, dataset), COLUMNS, float_format="{:.4f}")
